@@ -1,0 +1,75 @@
+"""qbrecon: get tracked time into QuickBooks correctly.
+
+Load time-tracker exports, reconcile names with the QuickBooks lists, validate every
+entry against the rules, and deliver the clean batch to QuickBooks exactly once.
+
+The public API is re-exported here; everything else is internal. Names are imported
+on first use, so ``import qbrecon`` stays quick.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    AuthError,
+    InputError,
+    LedgerError,
+    QbreconError,
+    QbreconWarning,
+    RejectedSendError,
+    SendError,
+    SettingsError,
+    TransientSendError,
+    ValidationFailed,
+)
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # loading
+    "read_time_entries": "qbrecon.sources",
+    "detect_source": "qbrecon.sources",
+    "read_qb_lists": "qbrecon.qblists",
+    "QBLists": "qbrecon.qblists",
+    # ledger
+    "Ledger": "qbrecon.ledger",
+    # samples
+    "samples_dir": "qbrecon.samples",
+}
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .ledger import Ledger
+    from .qblists import QBLists, read_qb_lists
+    from .samples import samples_dir
+    from .sources import detect_source, read_time_entries
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qbrecon' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+__all__ = [
+    "AuthError",
+    "InputError",
+    "LedgerError",
+    "QbreconError",
+    "QbreconWarning",
+    "RejectedSendError",
+    "SendError",
+    "SettingsError",
+    "TransientSendError",
+    "ValidationFailed",
+    *_EXPORTS,
+]

@@ -1,0 +1,172 @@
+"""The ``qbrecon`` command: a thin layer over the public API.
+
+Commands parse their arguments, call library functions, print a short summary and
+exit 0 on success, 1 when the work finished but found problems (invalid entries,
+failed sends), and 2 when the input or settings were unusable (a QbreconError).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .errors import QbreconError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+
+Handler = Callable[[argparse.Namespace], int]
+_COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = []
+
+
+def command(name: str, help: str, configure: Callable[[argparse.ArgumentParser], None]):
+    """Register ``qbrecon <name>``: ``configure`` adds its arguments; the function runs it."""
+
+    def register(func: Handler) -> Handler:
+        _COMMANDS.append((name, help, configure, func))
+        return func
+
+    return register
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _frame_text(df, max_rows: int = 20) -> str:
+    import pandas as pd
+
+    with pd.option_context(
+        "display.max_rows", max_rows, "display.max_columns", 20, "display.width", 120
+    ):
+        return df.to_string(max_rows=max_rows)
+
+
+# ----------------------------------------------------------------------- load
+def _load_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", type=Path, help="time-tracker exports (CSV or XLSX)")
+    p.add_argument(
+        "--source",
+        default="auto",
+        choices=["auto", "clockify", "toggl", "harvest", "qbtime", "generic"],
+        help="the tracker that made the export (default: detect from the header)",
+    )
+    day = p.add_mutually_exclusive_group()
+    day.add_argument("--dayfirst", dest="dayfirst", action="store_true", default=None,
+                     help="dates are DD/MM/YYYY when the file cannot tell")
+    day.add_argument("--monthfirst", dest="dayfirst", action="store_false",
+                     help="dates are MM/DD/YYYY when the file cannot tell")
+    p.add_argument("--out", type=Path, help="also write the canonical entries (.csv or .xlsx)")
+
+
+@command("load", "read time-tracker exports and summarise what was loaded", _load_args)
+def _load(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .sources import read_time_entries, summarize_entries
+
+    frames = [read_time_entries(p, source=args.source, dayfirst=args.dayfirst) for p in args.paths]
+    entries = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    _out(summarize_entries(entries))
+    if args.out:
+        from .sources import write_entries
+
+        write_entries(entries, args.out)
+        _out(f"\nwrote {len(entries)} entries to {args.out}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- lists
+def _lists_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "paths", nargs="+", type=Path,
+        help="QuickBooks list files or folders (QBO JSON, CSV/XLSX exports, IIF, qbXML)",
+    )
+
+
+@command("lists", "read QuickBooks lists (employees, vendors, customers, items) and summarise", _lists_args)
+def _lists(args: argparse.Namespace) -> int:
+    from .qblists import read_qb_lists
+
+    lists = read_qb_lists(args.paths if len(args.paths) > 1 else args.paths[0])
+    _out(lists.summary())
+    return EXIT_OK
+
+
+# -------------------------------------------------------------------- samples
+def _samples_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("out", type=Path, help="folder to write the sample files into")
+
+
+@command("samples", "write the bundled sample exports and QuickBooks lists to a folder", _samples_args)
+def _samples(args: argparse.Namespace) -> int:
+    from .samples import write_samples
+
+    files = write_samples(args.out)
+    _out(f"wrote {len(files)} sample files to {args.out}")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------- demo
+def _demo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for the files the demo writes (default: a new temporary folder)")
+
+
+@command("demo", "run the whole flow on the bundled samples and print what happens", _demo_args)
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(out=args.out, echo=_out)
+
+
+# ------------------------------------------------------------------------ main
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qbrecon",
+        description="Reconcile tracked time with QuickBooks: load, match, validate, send exactly once.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"qbrecon {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, help_text, configure, func in _COMMANDS:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        configure(p)
+        p.set_defaults(func=func)
+    return parser
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else
+                                         logging.INFO if verbose == 1 else logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger = logging.getLogger("qbrecon")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qbrecon`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        return int(args.func(args))
+    except QbreconError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
