@@ -38,10 +38,23 @@ _EXPORTS: dict[str, str] = {
     "Ledger": "qbrecon.ledger",
     # samples
     "samples_dir": "qbrecon.samples",
+    # QuickBooks Online
+    "connect_qbo": "qbrecon.qbo.client",
+    "fetch_qb_lists": "qbrecon.qbo.lists",
+    "send_to_qbo": "qbrecon.qbo.send",
+    "undo_send": "qbrecon.qbo.send",
+    "create_missing": "qbrecon.qbo.send",
+    "QBOEmulator": "qbrecon.qbo.emulator",
+    "QBOLimits": "qbrecon.qbo.limits",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .ledger import Ledger
+    from .qbo.client import connect_qbo
+    from .qbo.emulator import QBOEmulator
+    from .qbo.limits import QBOLimits
+    from .qbo.lists import fetch_qb_lists
+    from .qbo.send import create_missing, send_to_qbo, undo_send
     from .qblists import QBLists, read_qb_lists
     from .samples import samples_dir
     from .sources import detect_source, read_time_entries

@@ -122,6 +122,292 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(out=args.out, echo=_out)
 
 
+# ------------------------------------------------------- QuickBooks Online
+def _qbo_args(p: argparse.ArgumentParser, *, ledger: bool = True) -> None:
+    g = p.add_argument_group("QuickBooks Online connection")
+    g.add_argument("--token-file", type=Path, required=True,
+                   help="the JSON token file written by `qbrecon auth` (kept current, mode 0600)")
+    g.add_argument("--realm-id", help="the company (realm) id (default: the token file's)")
+    g.add_argument("--environment",
+                   help="sandbox, production, or an OpenID discovery-document URL "
+                        "(default: the token file's, else sandbox)")
+    g.add_argument("--base-url", help="the API base URL, e.g. http://127.0.0.1:8765/v3")
+    g.add_argument("--client-id", help="the app's client id (default: the token file's or $QBRECON_CLIENT_ID)")
+    g.add_argument("--client-secret",
+                   help="the app's client secret (prefer $QBRECON_CLIENT_SECRET: arguments are visible to others)")
+    g.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each answer (default 60)")
+    if ledger:
+        p.add_argument("--ledger", type=Path, required=True,
+                       help="the ledger file (SQLite): what was sent, every attempt")
+
+
+def _connect(args: argparse.Namespace):
+    from .errors import SettingsError
+    from .qbo.auth import TokenStore
+    from .qbo.client import connect_qbo
+
+    data = TokenStore(args.token_file).load()
+    realm = args.realm_id or data.get("realm_id")
+    if not realm:
+        raise SettingsError("give --realm-id: the token file does not name the company", setting="realm_id")
+    environment = args.environment or data.get("environment") or "sandbox"
+    base_url = args.base_url or (data.get("base_url") if not args.environment else None)
+    return connect_qbo(realm_id=str(realm), token_file=args.token_file, environment=environment,
+                       base_url=base_url, client_id=args.client_id, client_secret=args.client_secret,
+                       timeout=args.timeout)
+
+
+def _auth_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--token-file", type=Path, required=True, help="where to store the tokens (mode 0600)")
+    p.add_argument("--environment", default="sandbox",
+                   help="sandbox (default), production, or an OpenID discovery-document URL")
+    p.add_argument("--client-id", help="the app's client id (default: $QBRECON_CLIENT_ID)")
+    p.add_argument("--client-secret", help="the app's client secret (default: $QBRECON_CLIENT_SECRET)")
+    p.add_argument("--redirect-uri",
+                   help="a redirect URI registered for the app (default: $QBRECON_REDIRECT_URI, "
+                        "else http://localhost:8000/callback)")
+    p.add_argument("--response", metavar="URL_OR_CODE",
+                   help="the URL the browser was redirected to (else it is asked for)")
+    p.add_argument("--realm-id", help="the company id, when only a code is given")
+    p.add_argument("--base-url", help="an API base URL to remember in the token file")
+    p.add_argument("--no-store-credentials", action="store_true",
+                   help="do not keep the client id and secret in the token file")
+
+
+@command("auth", "connect to a QuickBooks Online company: authorize and store the tokens", _auth_args)
+def _auth(args: argparse.Namespace) -> int:
+    from .errors import AuthError
+    from .qbo.auth import start_authorization
+
+    flow = start_authorization(environment=args.environment, client_id=args.client_id,
+                               client_secret=args.client_secret, redirect_uri=args.redirect_uri)
+    _out("Open this URL, sign in to QuickBooks and choose the company:")
+    _out(f"\n  {flow.url}\n")
+    response = args.response
+    if not response:
+        _out("Then paste the whole URL the browser was sent to (it contains code= and realmId=):")
+        try:
+            response = input("> ").strip()
+        except EOFError:
+            raise AuthError("no redirect URL was entered") from None
+    stored = flow.complete(response, token_file=args.token_file, realm_id=args.realm_id,
+                           store_credentials=not args.no_store_credentials, base_url=args.base_url)
+    _out(f"connected to company {stored.get('realm_id', '(unknown)')}; tokens saved to {args.token_file} "
+         "(readable by you only)")
+    if stored.get("expires_at"):
+        _out(f"the access token is refreshed automatically (this one expires {stored['expires_at']})")
+    return EXIT_OK
+
+
+def _send_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("batch", type=Path, help="the batch to send (CSV or XLSX, as build_batch writes it)")
+    _qbo_args(p)
+    p.add_argument("--dry-run", action="store_true", help="show the exact payloads; send nothing")
+    p.add_argument("--out", type=Path, help="also write the results (or the dry run) to .csv or .xlsx")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--concurrency", type=int, default=2, help="batch requests in flight (default 2)")
+
+
+def _read_batch(path: Path):
+    try:
+        from .batch import read_batch  # type: ignore[attr-defined]
+    except ImportError:
+        from .qbo.send import read_batch_file as read_batch
+    return read_batch(path)
+
+
+@command("send", "send a saved batch to QuickBooks Online, each entry exactly once", _send_args)
+def _send(args: argparse.Namespace) -> int:
+    from .qbo.send import prepare_batch, send_to_qbo
+    from .qbo.tables import write_frame
+
+    batch = _read_batch(args.batch)
+    prepare_batch(batch, file=str(args.batch))  # every problem, with file rows, before connecting
+    client = _connect(args)
+    with client:
+        if args.dry_run:
+            plan = send_to_qbo(batch, client, ledger=args.ledger, dry_run=True)
+            counts = plan["action"].value_counts()
+            _out(f"dry run: {len(plan)} entries, nothing sent")
+            for action, n in counts.items():
+                _out(f"  {action:<20}{n:>7}")
+            chunks = plan["chunk"].dropna()
+            if len(chunks):
+                _out(f"  in {int(chunks.max())} batch request(s) of up to 30")
+            shown = plan[plan["payload"].notna()].head(3)
+            for eid, payload in zip(shown["entry_id"], shown["payload"], strict=True):
+                _out(f"\n{eid}: {payload}")
+            if args.out:
+                write_frame(plan, args.out)
+                _out(f"\nwrote the payloads to {args.out}")
+            return EXIT_OK
+        results = send_to_qbo(batch, client, ledger=args.ledger, progress=False if args.no_progress else None,
+                              concurrency=args.concurrency)
+    run_id = results.attrs.get("run_id", "")
+    counts = results["status"].value_counts()
+    _out(f"send {run_id}: {len(results)} entries")
+    for status in ("sent", "skipped", "failed"):
+        _out(f"  {status:<10}{int(counts.get(status, 0)):>7}")
+    failed = results[results["status"] == "failed"]
+    if len(failed):
+        _out("\nfailed entries:")
+        _out(_frame_text(failed[["entry_id", "error_code", "message"]].reset_index(drop=True)))
+    if args.out:
+        write_frame(results, args.out)
+        _out(f"\nwrote the results to {args.out}")
+    if int(counts.get("sent", 0)):
+        _out(f"\nto take this send back: qbrecon undo {run_id} --ledger {args.ledger} --token-file {args.token_file}")
+    return EXIT_OK if failed.empty else EXIT_PROBLEMS
+
+
+def _undo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_id", help="the send run to undo (see `qbrecon log --runs`), or 'last'")
+    _qbo_args(p)
+    p.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+
+
+@command("undo", "delete from QuickBooks Online the time entries one send created", _undo_args)
+def _undo(args: argparse.Namespace) -> int:
+    from .qbo.send import undo_send
+
+    client = _connect(args)
+    with client:
+        results = undo_send(args.run_id, client, ledger=args.ledger, dry_run=args.dry_run)
+    counts = results["status"].value_counts()
+    _out(("dry run, would " if args.dry_run else "") + f"undo {args.run_id}: {len(results)} entries")
+    for status, n in counts.items():
+        _out(f"  {status:<20}{n:>7}")
+    failed = results[results["status"] == "failed"]
+    if len(failed):
+        _out(_frame_text(failed[["entry_id", "qbo_id", "error_code", "message"]].reset_index(drop=True)))
+    return EXIT_OK if failed.empty else EXIT_PROBLEMS
+
+
+def _log_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ledger", type=Path, required=True, help="the ledger file")
+    view = p.add_mutually_exclusive_group()
+    view.add_argument("--runs", action="store_true", help="list the runs (sends, undos) instead")
+    view.add_argument("--deliveries", action="store_true", help="list each entry's delivery state instead")
+    p.add_argument("--run", help="only this run")
+    p.add_argument("--entry", help="only this entry id")
+    p.add_argument("--level", choices=["info", "warning", "error"], help="only this level")
+    p.add_argument("--limit", type=int, default=50, help="the newest N rows (default 50; 0 = all)")
+    p.add_argument("--full", action="store_true", help="include the request and response bodies")
+    p.add_argument("--out", type=Path, help="write the rows to .csv or .xlsx instead of printing them")
+
+
+@command("log", "show the integration log: every run, attempt, request and response", _log_args)
+def _log(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .ledger import Ledger
+    from .qbo.tables import write_frame
+
+    if not args.ledger.exists():
+        raise InputError("no such ledger", file=str(args.ledger))
+    with Ledger(args.ledger) as led:
+        if args.runs:
+            frame = led.runs()
+        elif args.deliveries:
+            frame = led.deliveries(run_id=args.run, entry_ids=[args.entry] if args.entry else None)
+            if not args.full:
+                frame = frame.drop(columns=["payload"])
+        else:
+            frame = led.log_frame(run_id=args.run, entry_id=args.entry, level=args.level,
+                                  limit=args.limit or None)
+            if not args.full:
+                frame = frame.drop(columns=["request", "response"])
+    if args.limit and (args.runs or args.deliveries):
+        frame = frame.tail(args.limit)
+    if args.out:
+        write_frame(frame.reset_index(drop=True), args.out)
+        _out(f"wrote {len(frame)} rows to {args.out}")
+        return EXIT_OK
+    if frame.empty:
+        _out("(nothing recorded)")
+        return EXIT_OK
+    if args.deliveries:
+        _out(frame["state"].value_counts().to_string())
+        _out("")
+    _out(_frame_text(frame.reset_index(drop=True), max_rows=max(args.limit, 20) if args.limit else 10_000))
+    return EXIT_OK
+
+
+def _fetch_args(p: argparse.ArgumentParser) -> None:
+    _qbo_args(p, ledger=False)
+    p.add_argument("--out", type=Path,
+                   help="a folder to save the lists in, as QBO query responses (Employee.json, ...)")
+
+
+@command("fetch-lists", "load employees, vendors, customers, items and classes from QuickBooks Online",
+         _fetch_args)
+def _fetch_lists(args: argparse.Namespace) -> int:
+    from .qbo.lists import fetch_qb_records, records_to_lists, write_query_responses
+
+    client = _connect(args)
+    with client:
+        records = fetch_qb_records(client)
+    _out(records_to_lists(records).summary())
+    if args.out:
+        files = write_query_responses(records, args.out)
+        _out(f"\nwrote {len(files)} files to {args.out}")
+    return EXIT_OK
+
+
+def _create_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("proposals", type=Path,
+                   help="CSV/XLSX with kind, name and optionally parent_full_name, qb_type, first_name, "
+                        "last_name, email")
+    _qbo_args(p)
+    p.add_argument("--dry-run", action="store_true", help="only list what would be created")
+
+
+@command("create-missing", "create in QuickBooks Online the employees/customers matching proposed",
+         _create_args)
+def _create_missing(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .errors import InputError
+    from .qbo.send import create_missing
+
+    try:
+        if args.proposals.suffix.lower() in (".xlsx", ".xlsm"):
+            proposals = pd.read_excel(args.proposals, dtype=str).fillna("")
+        else:
+            proposals = pd.read_csv(args.proposals, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the proposals ({exc})", file=str(args.proposals)) from None
+    client = _connect(args)
+    with client:
+        result = create_missing(proposals, client, ledger=args.ledger, dry_run=args.dry_run)
+    cols = ["qb_type", "full_name", "status", "qb_id", "message"]
+    _out(_frame_text(result[cols]))
+    return EXIT_OK if (result["status"] != "failed").all() else EXIT_PROBLEMS
+
+
+def _emulator_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765; 0 = any free)")
+    p.add_argument("--seed", default=None,
+                   help="'builtin', or a folder/file of QBO query responses (default: data/samples/qbo)")
+    p.add_argument("--state-file", type=Path, help="keep the company's state in this JSON file")
+    p.add_argument("--token-file", type=Path, help="write a ready-to-use token file here")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="run the rate limits this many times faster (60: per second instead of per minute)")
+    p.add_argument("--no-throttle", action="store_true", help="never answer 429")
+    p.add_argument("--latency", type=float, default=0.0, help="seconds added to every API answer")
+
+
+@command("emulator", "run the local QuickBooks Online emulator in the foreground", _emulator_args)
+def _emulator(args: argparse.Namespace) -> int:
+    from .qbo.emulator import QBOEmulator, serve
+    from .qbo.limits import QBOLimits
+
+    limits = None if args.no_throttle else QBOLimits().scaled(args.scale)
+    emu = QBOEmulator(seed=args.seed, port=args.port, limits=limits, latency=args.latency,
+                      state_file=args.state_file)
+    serve(emu, echo=_out, token_file=str(args.token_file) if args.token_file else None)
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------ main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

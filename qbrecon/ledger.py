@@ -509,6 +509,35 @@ class Ledger:
                 ),
             )
 
+    def log_many(self, events: Iterable[Mapping[str, Any]]) -> None:
+        """Append several events in one transaction; each takes :meth:`log`'s keywords
+        plus ``event``."""
+        t = now()
+        rows = [
+            (
+                t,
+                e.get("run_id"),
+                e.get("target"),
+                e.get(S.ENTRY_ID),
+                e.get("request_id"),
+                e["event"],
+                e.get("level", "info"),
+                e.get(S.MESSAGE, ""),
+                _json(e.get("request")),
+                _json(e.get("response")),
+            )
+            for e in events
+        ]
+        if not rows:
+            return
+        with self._tx() as cur:
+            cur.executemany(
+                """INSERT INTO log (at, run_id, target, entry_id, request_id, event, level,
+                                    message, request, response)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                rows,
+            )
+
     def log_frame(
         self,
         *,

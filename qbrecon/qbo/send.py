@@ -1,0 +1,1656 @@
+"""Send a batch to QuickBooks Online exactly once; undo a send; create missing names.
+
+How "exactly once" holds (the ledger protocol of :mod:`qbrecon.ledger`, applied):
+
+1. Each entry's TimeActivity carries a marker ``[qbr:<12 hex>]`` at the end of its
+   Description, derived from the entry's request id (target, entry id, generation).
+2. Before a batch request leaves the machine, its intent is committed to the ledger:
+   state ``pending``, with the exact request (its ``requestid``, the item's ``bId`` and
+   payload). The outcome (``sent`` with the QuickBooks id, or ``failed``) is committed
+   in one transaction after the answer.
+3. A request that got no usable answer (timeout, lost connection, 5xx) is not simply
+   resent: QuickBooks is first queried for the TimeActivities of those dates, and any
+   entry whose marker is found is recorded as sent. Only the rest is sent again; when
+   nothing was found the very same request is repeated with the same ``requestid``,
+   which QuickBooks answers from its memory if it ran the request after all.
+4. A later run first resolves every entry left ``pending`` by an interrupted run the same
+   way, then skips what is ``sent`` and sends the rest.
+
+So the sender can be killed at any point and run again: every entry ends in QuickBooks
+once. Entries QuickBooks refuses (an inactive employee, closed books, ...) are recorded
+``failed`` with the fault, and the rest of the batch carries on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..errors import (
+    AuthError,
+    InputError,
+    Problem,
+    QbreconError,
+    RejectedSendError,
+    SettingsError,
+    TransientSendError,
+)
+from ..ids import hash_rows
+from ..ledger import Ledger, request_id_for
+from .client import COMPANY, THROTTLED, UNKNOWN, classify_fault, fault_text, parse_fault
+from .limits import RetryPolicy
+
+log = logging.getLogger("qbrecon")
+
+CHUNK_SIZE = 30  # QuickBooks Online's batch limit
+MAX_DESCRIPTION = 4000
+MARKER_RE = re.compile(r"\[qbr:([0-9a-f]{12})\]")
+MARKER_LENGTH = len("[qbr:") + 12 + 1
+
+#: what a dry run returns
+DRY_RUN_COLUMNS = [S.ENTRY_ID, "action", "request_id", "marker", "chunk", "payload"]
+#: extra columns of create_missing
+PROPOSAL_COLUMNS = [
+    S.KIND,
+    S.NAME,
+    "parent_full_name",
+    S.QB_TYPE,
+    S.FIRST_NAME,
+    S.LAST_NAME,
+    S.EMAIL,
+]
+CREATE_RESULT_COLUMNS = [
+    S.KIND,
+    S.NAME,
+    "parent_full_name",
+    S.QB_TYPE,
+    S.FULL_NAME,
+    S.STATUS,
+    S.QB_ID,
+    S.ERROR_CODE,
+    S.MESSAGE,
+]
+
+
+def marker_for(request_id: str) -> str:
+    """The Description marker of one delivery attempt generation: ``[qbr:<12 hex>]``.
+
+    Example:
+        >>> marker_for(request_id_for("qbo:1", "e1"))[:5]
+        '[qbr:'
+    """
+    return f"[qbr:{request_id[3:15]}]"
+
+
+def _new_batch_request_id() -> str:
+    return "qbrb" + uuid.uuid4().hex  # 36 characters: QuickBooks' batch limit
+
+
+# ------------------------------------------------------------------ the batch
+def prepare_batch(batch: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
+    """Check a batch for sending and fill the optional columns; the input is not modified.
+
+    Returns the batch with :data:`~qbrecon.schema.BATCH_COLUMNS` plus ``name_of``
+    (default Employee), ``item_name`` and ``fingerprint`` (a content hash when absent).
+
+    Raises:
+        InputError: listing every problem at once (missing columns, wrong types,
+            duplicate entry ids, values QuickBooks would refuse).
+    """
+    if not isinstance(batch, pd.DataFrame):
+        raise InputError(
+            f"the batch must be a pandas DataFrame, not {type(batch).__name__}", file=file
+        )
+    b = S.conform(batch, S.BATCH_DTYPES, what="batch", file=file).reset_index(drop=True)
+    for col in (
+        S.ENTRY_ID,
+        S.EMPLOYEE_ID,
+        S.EMPLOYEE_NAME,
+        S.CUSTOMER_ID,
+        S.CUSTOMER_NAME,
+        S.ITEM_ID,
+        S.BILLABLE_STATUS,
+        S.DESCRIPTION,
+    ):
+        b[col] = b[col].fillna("").str.strip() if col != S.DESCRIPTION else b[col].fillna("")
+    for col in S.BATCH_EXTRA_DTYPES:
+        if col in b.columns:
+            b[col] = b[col].astype(S.STRING).fillna("")
+        else:
+            b[col] = pd.Series([""] * len(b), index=b.index, dtype=S.STRING)
+    b[S.NAME_OF] = b[S.NAME_OF].str.strip().str.title().replace("", "Employee")
+    if (b[S.FINGERPRINT] == "").any():
+        content = hash_rows(b, [c for c in S.BATCH_COLUMNS if c != S.ENTRY_ID])
+        b[S.FINGERPRINT] = b[S.FINGERPRINT].mask(b[S.FINGERPRINT] == "", content)
+
+    ids = b[S.ENTRY_ID]
+    limit = MAX_DESCRIPTION - MARKER_LENGTH - 1
+    billable = b[S.BILLABLE_STATUS] == "Billable"
+    checks: list[tuple[pd.Series, str, str]] = [
+        (ids == "", S.ENTRY_ID, "the entry id is empty"),
+        (
+            ids.duplicated(keep="first") & (ids != ""),
+            S.ENTRY_ID,
+            "the entry id appears twice in the batch",
+        ),
+        (b[S.TXN_DATE].isna(), S.TXN_DATE, "no date"),
+        (b[S.EMPLOYEE_ID] == "", S.EMPLOYEE_ID, "no QuickBooks employee or vendor id"),
+        (~b[S.NAME_OF].isin(["Employee", "Vendor"]), S.NAME_OF, "must be Employee or Vendor"),
+        ((b[S.HOURS] < 0) | (b[S.HOURS] > 8760), S.HOURS, "hours must be between 0 and 8760"),
+        ((b[S.MINUTES] < 0) | (b[S.MINUTES] > 59), S.MINUTES, "minutes must be between 0 and 59"),
+        ((b[S.HOURS] == 8760) & (b[S.MINUTES] > 0), S.MINUTES, "at 8760 hours, minutes must be 0"),
+        ((b[S.HOURS] == 0) & (b[S.MINUTES] == 0), S.HOURS, "the duration is zero"),
+        (
+            ~b[S.BILLABLE_STATUS].isin(["Billable", "NotBillable"]),
+            S.BILLABLE_STATUS,
+            "must be Billable or NotBillable",
+        ),
+        (billable & (b[S.CUSTOMER_ID] == ""), S.CUSTOMER_ID, "a billable entry needs a customer"),
+        (
+            billable & b[S.HOURLY_RATE].isna(),
+            S.HOURLY_RATE,
+            "a billable entry needs an hourly rate",
+        ),
+        (b[S.HOURLY_RATE] < 0, S.HOURLY_RATE, "the hourly rate cannot be negative"),
+        (
+            b[S.DESCRIPTION].str.len() > limit,
+            S.DESCRIPTION,
+            f"longer than {limit} characters (QuickBooks allows {MAX_DESCRIPTION} including qbrecon's marker)",
+        ),
+    ]
+    problems: list[Problem] = []
+    for mask, column, message in checks:
+        mask = mask.fillna(False).astype(bool)
+        for pos in np.flatnonzero(mask.to_numpy()):
+            value = b.at[pos, column]
+            problems.append(
+                Problem(
+                    f"entry {ids.iat[pos] or '(no id)'}: {message}",
+                    file=file,
+                    row=int(pos) + 2 if file else None,
+                    column=column,
+                    value=None if column == S.DESCRIPTION else (None if pd.isna(value) else value),
+                )
+            )
+    if problems:
+        problems.sort(key=lambda p: p.row or 0)
+        raise InputError(
+            f"the batch cannot be sent: {len(problems)} problem(s) in "
+            f"{len({p.message.split(':')[0] for p in problems})} entr(y/ies)",
+            file=file,
+            problems=problems,
+        )
+    return b
+
+
+def build_payloads(batch: pd.DataFrame, request_ids: pd.Series) -> list[dict[str, Any]]:
+    """The TimeActivity create payloads of a prepared batch, one per row, in order.
+
+    ``request_ids`` holds each entry's request id; its marker ends the Description.
+    """
+    markers = request_ids.map(marker_for).astype(S.STRING)
+    desc = batch[S.DESCRIPTION].fillna("").str.strip()
+    desc = (desc + " " + markers).str.strip()
+    cols = (
+        pd.DataFrame(
+            {
+                "name_of": batch[S.NAME_OF],
+                "person": batch[S.EMPLOYEE_ID],
+                "person_name": batch[S.EMPLOYEE_NAME],
+                "customer": batch[S.CUSTOMER_ID],
+                "customer_name": batch[S.CUSTOMER_NAME],
+                "item": batch[S.ITEM_ID],
+                "item_name": batch[S.ITEM_NAME],
+                "date": batch[S.TXN_DATE].dt.strftime("%Y-%m-%d"),
+                "status": batch[S.BILLABLE_STATUS],
+                "desc": desc,
+            }
+        )
+        .astype(object)
+        .where(lambda f: f.notna(), "")
+    )
+    hours = batch[S.HOURS].to_numpy()
+    minutes = batch[S.MINUTES].to_numpy()
+    rates = batch[S.HOURLY_RATE].to_numpy()
+    out = []
+    for i, r in enumerate(cols.to_dict("records")):
+        ref: dict[str, Any] = {"value": r["person"]}
+        if r["person_name"]:
+            ref["name"] = r["person_name"]
+        p: dict[str, Any] = {
+            "NameOf": r["name_of"],
+            f"{r['name_of']}Ref": ref,
+            "TxnDate": r["date"],
+        }
+        if r["customer"]:
+            p["CustomerRef"] = {
+                "value": r["customer"],
+                **({"name": r["customer_name"]} if r["customer_name"] else {}),
+            }
+        if r["item"]:
+            p["ItemRef"] = {
+                "value": r["item"],
+                **({"name": r["item_name"]} if r["item_name"] else {}),
+            }
+        p["Hours"] = int(hours[i])
+        p["Minutes"] = int(minutes[i])
+        p["BillableStatus"] = r["status"]
+        if not np.isnan(rates[i]):
+            p["HourlyRate"] = float(rates[i])
+        p["Description"] = r["desc"]
+        out.append(p)
+    return out
+
+
+def _results_frame(ids: Sequence[str], results: Mapping[str, tuple]) -> pd.DataFrame:
+    rows = [
+        results.get(e, ("failed", None, "not_sent", "not sent: the run stopped first")) for e in ids
+    ]
+    frame = pd.DataFrame(rows, columns=[S.STATUS, S.QBO_ID, S.ERROR_CODE, S.MESSAGE])
+    frame.insert(0, S.ENTRY_ID, list(ids))
+    return frame.astype(S.SEND_RESULT_DTYPES)
+
+
+# ------------------------------------------------------------------ the sender
+@dataclass
+class _Item:
+    entry_id: str
+    generation: int
+    request_id: str
+    payload: dict[str, Any]
+    fingerprint: str | None
+    stored: dict[str, Any] | None = None  # the envelope of an interrupted request
+    in_batch: bool = True
+
+    @property
+    def marker(self) -> str:
+        return marker_for(self.request_id)
+
+    @property
+    def txn_date(self) -> str:
+        return str(self.payload.get("TxnDate", ""))
+
+
+@dataclass
+class _Run:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    resolved: int = 0
+    unknown: int = 0
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    extra: list[str] = field(default_factory=list)
+
+
+def _progress_enabled(progress: bool | None) -> bool:
+    if progress is not None:
+        return bool(progress)
+    if "ipykernel" in sys.modules:
+        return True
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def _progress_bar(total: int, enabled: bool, desc: str):
+    if not enabled or total <= CHUNK_SIZE:
+        return contextlib.nullcontext(None)
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return contextlib.nullcontext(None)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tqdm.auto warns when ipywidgets is missing
+        return tqdm(total=total, desc=desc, unit="entry", leave=True)
+
+
+class _Sender:
+    """One send run: state shared by the worker threads."""
+
+    def __init__(
+        self,
+        client: Any,
+        led: Ledger,
+        *,
+        retry: RetryPolicy,
+        concurrency: int,
+        progress: bool | None,
+    ):
+        self.client = client
+        self.led = led
+        self.target = client.target
+        self.retry = retry
+        self.concurrency = max(1, int(concurrency))
+        self.progress = _progress_enabled(progress)
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.results: dict[str, tuple] = {}
+        self.stats = _Run()
+        self.run_id = ""
+        self.bar: Any = None
+
+    # ------------------------------------------------------------- logging
+    def log_exchange(self, ex: dict[str, Any]) -> None:
+        params = ex.get("params") or {}
+        body = ex.get("body")
+        with contextlib.suppress(TypeError, ValueError):
+            body = json.loads(body) if body and str(body).lstrip().startswith(("{", "[")) else body
+        status = ex.get("status")
+        level = (
+            "info"
+            if status is not None and status < 400
+            else ("warning" if status is not None else "error")
+        )
+        path = str(ex.get("url", "")).split("/company/", 1)[-1]
+        msg = f"{ex.get('method')} {path} -> {status if status is not None else ex.get('error')} in {ex.get('elapsed_ms')} ms"
+        self.led.log(
+            "http",
+            run_id=self.run_id,
+            target=self.target,
+            request_id=params.get("requestid"),
+            level=level,
+            message=msg,
+            request={
+                "method": ex.get("method"),
+                "url": ex.get("url"),
+                "params": params,
+                "body": body,
+            },
+            response={
+                "status": status,
+                "elapsed_ms": ex.get("elapsed_ms"),
+                "intuit_tid": ex.get("intuit_tid"),
+                "error": ex.get("error"),
+                "body": ex.get("response"),
+            },
+        )
+        with self.lock:
+            self.stats.requests += 1
+            if status == 429:
+                self.stats.throttled += 1
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.stop.wait(seconds)
+
+    # ------------------------------------------------------------- outcomes
+    def _set(self, entry_id: str, in_batch: bool, row: tuple) -> None:
+        with self.lock:
+            if in_batch:
+                self.results[entry_id] = row
+
+    def record(
+        self, outcomes: list[tuple[_Item, str, dict[str, Any]]], request_id: str | None
+    ) -> None:
+        """Commit outcomes (item, state, details) in one transaction, log them, keep results."""
+        if not outcomes:
+            return
+        self.led.record_outcomes(
+            self.target,
+            [
+                {S.ENTRY_ID: it.entry_id, "state": state, **details}
+                for it, state, details in outcomes
+            ],
+        )
+        events = []
+        for it, state, details in outcomes:
+            code = details.get(S.ERROR_CODE)
+            message = details.get(S.MESSAGE) or ""
+            events.append(
+                {
+                    "event": state,
+                    "run_id": self.run_id,
+                    "target": self.target,
+                    S.ENTRY_ID: it.entry_id,
+                    "request_id": request_id,
+                    "level": "info" if state == "sent" else "error",
+                    S.MESSAGE: message
+                    if state != "sent"
+                    else f"QuickBooks TimeActivity {details.get('external_id')}"
+                    + (f" ({message})" if message else ""),
+                }
+            )
+            if state == "sent":
+                row = ("sent", details.get("external_id"), None, message or None)
+            else:
+                row = ("failed", None, None if code is None else str(code), message)
+            self._set(it.entry_id, it.in_batch, row)
+        self.led.log_many(events)
+        with self.lock:
+            for _, state, _ in outcomes:
+                if state == "sent":
+                    self.stats.sent += 1
+                else:
+                    self.stats.failed += 1
+            if self.bar is not None:
+                self.bar.update(len(outcomes))
+
+    def leave_unknown(self, items: list[_Item], err: Exception | None, attempts: int) -> None:
+        """Entries whose outcome is still unknown stay pending: the next run checks them first."""
+        why = str(err) if err is not None else "QuickBooks did not confirm them"
+        code = (getattr(err, "fault", None) or {}).get("code") or "unknown"
+        msg = (
+            f"outcome unknown after {attempts} attempt(s) ({why}); it stays pending and the next "
+            "send checks QuickBooks for it before sending anything again"
+        )
+        self.led.log_many(
+            [
+                {
+                    "event": "unknown",
+                    "run_id": self.run_id,
+                    "target": self.target,
+                    S.ENTRY_ID: it.entry_id,
+                    "level": "warning",
+                    S.MESSAGE: msg,
+                }
+                for it in items
+            ]
+        )
+        for it in items:
+            self._set(it.entry_id, it.in_batch, ("failed", None, str(code), msg))
+        with self.lock:
+            self.stats.unknown += len(items)
+            if self.bar is not None:
+                self.bar.update(len(items))
+
+    # ------------------------------------------------------------- checking
+    def settle(self, items: list[_Item], *, why: str) -> tuple[list[_Item], bool]:
+        """Look the items' markers up in QuickBooks and record the ones found as sent.
+
+        Returns:
+            the items not found, and whether the lookup worked. Only a lookup that
+            worked proves an item absent; after a failed one nothing may be resent.
+        """
+        if not items:
+            return [], True
+        dates = sorted(it.txn_date for it in items if it.txn_date)
+        if len(dates) != len(items):
+            return items, False
+        where = f"TxnDate >= '{dates[0]}' AND TxnDate <= '{dates[-1]}'"
+        try:
+            rows = self.client.query_rows("TimeActivity", where)
+        except (TransientSendError, RejectedSendError) as exc:
+            log.warning("could not check QuickBooks for %d unconfirmed entries: %s", len(items), exc)
+            return items, False
+        found: dict[str, list[dict[str, Any]]] = {}
+        for rec in rows:
+            for m in MARKER_RE.findall(str(rec.get("Description") or "")):
+                found.setdefault(f"[qbr:{m}]", []).append(rec)
+        hits, rest = [], []
+        for it in items:
+            recs = sorted(
+                found.get(it.marker, []),
+                key=lambda r: int(r["Id"]) if str(r.get("Id", "")).isdigit() else 0,
+            )
+            if not recs:
+                rest.append(it)
+                continue
+            msg = f"found in QuickBooks after {why}"
+            if len(recs) > 1:
+                ids = ", ".join(str(r.get("Id")) for r in recs)
+                msg += (
+                    f"; QuickBooks holds {len(recs)} TimeActivities with its marker "
+                    f"(ids {ids}): delete the extra ones"
+                )
+                log.warning("entry %s: %d TimeActivities carry its marker (%s)", it.entry_id, len(recs), ids)
+            details = {
+                "external_id": str(recs[0]["Id"]),
+                "external_version": str(recs[0].get("SyncToken", "")),
+                S.MESSAGE: msg,
+            }
+            hits.append((it, "sent", details))
+        self.record(hits, None)
+        with self.lock:
+            self.stats.resolved += len(hits)
+        return rest, True
+
+    # ------------------------------------------------------------- sending
+    def deliver(self, chunk: list[_Item], *, check_first: bool = False) -> None:
+        """Send one chunk (≤ 30 entries) until every entry is sent, failed or unknown.
+
+        After any request whose outcome is unknown, the entries are looked up in
+        QuickBooks before anything is sent again; entries that cannot be looked up
+        are never resent in this run (they stay pending for the next one).
+        """
+        remaining = list(chunk)
+        # an interrupted request that is still whole is repeated exactly: same id, same body
+        rid = str(remaining[0].stored["requestid"]) if remaining[0].stored is not None else None
+        sends = checks = 0
+        need_check = check_first
+        unclear_seen = check_first
+        last_err: Exception | None = None
+        why = "an interrupted send" if check_first else "an unanswered request"
+        while remaining:
+            if self.stop.is_set():
+                return
+            if need_check:
+                checks += 1
+                rest, ok = self.settle(remaining, why=why)
+                if not ok:
+                    if checks >= self.retry.max_attempts:
+                        break
+                    self.sleep(self.retry.delay(checks))
+                    continue
+                need_check = False
+                if len(rest) != len(remaining):
+                    rid = None  # a different set of entries is a different request
+                    for it in rest:
+                        it.stored = None
+                remaining = rest
+                if not remaining:
+                    return
+            if sends >= self.retry.max_attempts:
+                break
+            sends += 1
+            if rid is None:
+                rid = _new_batch_request_id()
+            items = []
+            intents = []
+            for i, it in enumerate(remaining):
+                body = it.stored["TimeActivity"] if it.stored is not None else it.payload
+                bid = str(it.stored["bId"]) if it.stored is not None else f"b{i}"
+                items.append({"bId": bid, "operation": "create", "TimeActivity": body})
+                envelope = {"requestid": rid, "bId": bid, "size": len(remaining), "TimeActivity": body}
+                intents.append(
+                    {
+                        S.ENTRY_ID: it.entry_id,
+                        "request_id": it.request_id,
+                        "generation": it.generation,
+                        S.FINGERPRINT: it.fingerprint,
+                        "payload": envelope,
+                    }
+                )
+            self.led.record_intent(self.target, intents, run_id=self.run_id)
+            if sends > 1:
+                with self.lock:
+                    self.stats.retries += 1
+            try:
+                answers = self.client.batch(items, request_id=rid)
+            except TransientSendError as err:
+                last_err = err
+                cls = (err.fault or {}).get("class")
+                if cls == THROTTLED and err.retry_after is not None:
+                    self.sleep(err.retry_after)
+                else:
+                    self.sleep(self.retry.delay(sends))
+                if cls == UNKNOWN:
+                    unclear_seen = need_check = True
+                    why = "an unanswered request"
+                continue
+            except AuthError as err:
+                # refused before running: nothing of this request reached the books
+                self.record(
+                    [(it, "failed", {S.ERROR_CODE: "auth", S.MESSAGE: str(err)}) for it in remaining], rid
+                )
+                raise
+            except RejectedSendError as err:
+                fault = err.fault or {}
+                code = fault.get("code") or "rejected"
+                self.record([(it, "failed", {S.ERROR_CODE: code, S.MESSAGE: str(err)}) for it in remaining], rid)
+                if fault.get("class") == COMPANY:
+                    raise
+                return
+            done, unclear = self._read_answers(items, remaining, answers)
+            self.record(done, rid)
+            if not unclear:
+                return
+            # answered once: whatever is sent again is a new request, after a lookup
+            unclear_seen = need_check = True
+            why = "an incomplete answer"
+            remaining = unclear
+            rid = None
+            for it in remaining:
+                it.stored = None
+            self.sleep(self.retry.delay(sends))
+        if not remaining:
+            return
+        if unclear_seen:
+            self.leave_unknown(remaining, last_err, sends + checks)
+        else:  # every attempt was refused before running (throttled, unreachable)
+            fault = getattr(last_err, "fault", None) or {}
+            code = fault.get("code") or "transient"
+            msg = f"not sent after {sends} attempt(s): {last_err}"
+            self.record([(it, "failed", {S.ERROR_CODE: code, S.MESSAGE: msg}) for it in remaining], rid)
+
+    def _read_answers(
+        self, items: list[dict[str, Any]], remaining: list[_Item], answers: Mapping[str, dict[str, Any]]
+    ) -> tuple[list[tuple[_Item, str, dict[str, Any]]], list[_Item]]:
+        """Match a batch answer to its entries by bId, trusting a success only with its marker."""
+        done: list[tuple[_Item, str, dict[str, Any]]] = []
+        unclear: list[_Item] = []
+        for item, it in zip(items, remaining, strict=True):
+            answer = answers.get(item["bId"])
+            if answer is None:
+                unclear.append(it)
+            elif isinstance(answer.get("TimeActivity"), dict):
+                rec = answer["TimeActivity"]
+                if it.marker in str(rec.get("Description") or ""):
+                    details = {
+                        "external_id": str(rec.get("Id")),
+                        "external_version": str(rec.get("SyncToken", "")),
+                    }
+                    done.append((it, "sent", details))
+                else:  # an answer that belongs to another request: check, do not trust
+                    unclear.append(it)
+            elif isinstance(answer.get("Fault"), dict):
+                fault = parse_fault(json.dumps({"Fault": answer["Fault"]})) or {}
+                text = " ".join(f"{e.get('message')} {e.get('detail')}" for e in fault.get("errors", []))
+                cls = classify_fault(None, fault.get("code"), text)
+                if cls in (THROTTLED, UNKNOWN):
+                    unclear.append(it)
+                else:
+                    details = {S.ERROR_CODE: fault.get("code") or "rejected", S.MESSAGE: _friendly(fault)}
+                    done.append((it, "failed", details))
+            else:
+                unclear.append(it)
+        return done, unclear
+
+    def run_chunks(self, chunks: list[tuple[list[_Item], bool]]) -> None:
+        if not chunks:
+            return
+        if self.concurrency == 1 or len(chunks) == 1:
+            for chunk, check in chunks:
+                self.deliver(chunk, check_first=check)
+            return
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="qbo-send")
+        try:
+            futures = [pool.submit(self.deliver, c, check_first=check) for c, check in chunks]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [f for f in done if f.exception() is not None]
+            if failed:
+                self.stop.set()
+                for f in futures:
+                    f.cancel()
+                wait(futures)
+                raise failed[0].exception()  # type: ignore[misc]
+        except BaseException:
+            self.stop.set()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _friendly(fault: Mapping[str, Any]) -> str:
+    text = fault_text(fault)
+    low = text.lower()
+    if "account period" in low or "books are" in low:
+        return (
+            text
+            + " — the books are closed for this date: reopen the period in QuickBooks or move the entry"
+        )
+    if fault.get("code") == "610":
+        return (
+            text
+            + " — a referenced employee, vendor, customer or item is inactive or deleted: re-map it"
+        )
+    if fault.get("code") == "2500":
+        return (
+            text + " — a referenced record does not exist: reload the QuickBooks lists and re-map"
+        )
+    return text
+
+
+def _envelope(payload: Any) -> dict[str, Any] | None:
+    if not payload:
+        return None
+    try:
+        env = json.loads(payload) if isinstance(payload, str) else dict(payload)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(env, dict) or not isinstance(env.get("TimeActivity"), dict):
+        return None
+    return env
+
+
+def _open_ledger(ledger: Ledger | str | os.PathLike[str]) -> tuple[Ledger, bool]:
+    if isinstance(ledger, Ledger):
+        return ledger, False
+    if not isinstance(ledger, str | os.PathLike):
+        raise SettingsError("ledger must be a path or a qbrecon.ledger.Ledger", setting="ledger")
+    return Ledger(ledger), True
+
+
+def _plan(
+    b: pd.DataFrame, deliveries: pd.DataFrame, pending: pd.DataFrame, target: str
+) -> tuple[dict[str, tuple], list[_Item], list[_Item]]:
+    """Split a prepared batch: skipped (already sent), interrupted (pending), fresh items."""
+    ids = b[S.ENTRY_ID]
+    cols = ["state", "generation", "run_id", "updated_at", S.FINGERPRINT, "external_id"]
+    if len(deliveries):
+        m = (
+            deliveries.drop_duplicates(S.ENTRY_ID)
+            .set_index(S.ENTRY_ID)[cols]
+            .reindex(ids.to_numpy())
+        )
+    else:
+        m = pd.DataFrame({c: [None] * len(b) for c in cols})
+    m = m.reset_index(drop=True)
+    state = m["state"].astype(object)
+    gen = pd.to_numeric(m["generation"], errors="coerce").fillna(0).astype(int)
+    sent_mask = (state == "sent").to_numpy()
+    skipped: dict[str, tuple] = {}
+    if sent_mask.any():
+        s = m[sent_mask].astype(object)
+        msg = (
+            "already sent (run "
+            + s["run_id"].fillna("?").astype(str)
+            + ", "
+            + s["updated_at"].fillna("").astype(str).str[:10]
+            + ")"
+        )
+        fp = b[S.FINGERPRINT][sent_mask].to_numpy()
+        changed = s[S.FINGERPRINT].notna().to_numpy() & (
+            s[S.FINGERPRINT].astype(str).to_numpy() != fp
+        )
+        msg = msg.where(
+            ~changed,
+            msg + "; the entry changed since: correct it in QuickBooks, or undo "
+            "that run and send again",
+        )
+        skipped = {
+            e: ("skipped", q, None, t)
+            for e, q, t in zip(ids[sent_mask], s["external_id"], msg, strict=True)
+        }
+    request_ids = pd.Series(
+        [request_id_for(target, e, g) for e, g in zip(ids, gen, strict=True)],
+        index=b.index,
+        dtype=object,
+    )
+    todo = ~sent_mask
+    payloads = build_payloads(b[todo], request_ids[todo]) if todo.any() else []
+    pending_env = {}
+    if len(pending):
+        for eid, payload in zip(pending[S.ENTRY_ID], pending["payload"], strict=True):
+            pending_env[eid] = _envelope(payload)
+    fresh: list[_Item] = []
+    interrupted: list[_Item] = []
+    in_batch = set()
+    for pos, payload in zip(np.flatnonzero(todo), payloads, strict=True):
+        eid = ids.iat[pos]
+        in_batch.add(eid)
+        it = _Item(eid, int(gen.iat[pos]), request_ids.iat[pos], payload, b[S.FINGERPRINT].iat[pos])
+        if state.iat[pos] == "pending":
+            it.stored = pending_env.get(eid)
+            interrupted.append(it)
+        else:
+            fresh.append(it)
+    # entries an interrupted run left pending that this batch does not carry: finish them too
+    for row in pending.itertuples(index=False) if len(pending) else []:
+        eid = getattr(row, S.ENTRY_ID)
+        if eid in in_batch or eid in skipped:
+            continue
+        env = pending_env.get(eid)
+        if env is None:
+            continue
+        interrupted.append(
+            _Item(
+                eid,
+                int(row.generation),
+                str(row.request_id),
+                env["TimeActivity"],
+                row.fingerprint,
+                stored=env,
+                in_batch=False,
+            )
+        )
+    return skipped, interrupted, fresh
+
+
+def _chunks(interrupted: list[_Item], fresh: list[_Item]) -> list[tuple[list[_Item], bool]]:
+    """Chunks of ≤ 30 and whether each must be looked up in QuickBooks before sending.
+
+    Interrupted requests that are still whole come first (repeated exactly if nothing of
+    them is found), then the other interrupted entries, then the fresh ones.
+    """
+    groups: dict[str, list[_Item]] = {}
+    loose: list[_Item] = []
+    for it in interrupted:
+        env = it.stored
+        if env is None or not env.get("requestid"):
+            it.stored = None
+            loose.append(it)
+            continue
+        groups.setdefault(str(env["requestid"]), []).append(it)
+    out: list[list[_Item]] = []
+    for items in groups.values():
+        size = int(items[0].stored.get("size", -1)) if items[0].stored else -1
+        bids = {str(it.stored.get("bId")) for it in items if it.stored}
+        if len(items) == size and len(bids) == size:
+            out.append(
+                sorted(
+                    items, key=lambda it: int(str(it.stored["bId"])[1:] or 0) if it.stored else 0
+                )
+            )
+        else:
+            for it in items:
+                it.stored = None
+            loose.extend(items)
+    checked = [(c, True) for c in out]
+    checked += [(loose[i : i + CHUNK_SIZE], True) for i in range(0, len(loose), CHUNK_SIZE)]
+    checked += [(fresh[i : i + CHUNK_SIZE], False) for i in range(0, len(fresh), CHUNK_SIZE)]
+    return checked
+
+
+def send_to_qbo(
+    batch: pd.DataFrame,
+    client: Any,
+    *,
+    ledger: Ledger | str | os.PathLike[str],
+    dry_run: bool = False,
+    progress: bool | None = None,
+    concurrency: int = 2,
+    retry: RetryPolicy | None = None,
+    note: str = "",
+) -> pd.DataFrame:
+    """Send a batch of time entries to QuickBooks Online as TimeActivities, exactly once.
+
+    Args:
+        batch: rows of :data:`~qbrecon.schema.BATCH_COLUMNS` (from ``build_batch``),
+            optionally with ``name_of`` (Employee or Vendor; default Employee),
+            ``item_name`` and ``fingerprint``. Not modified.
+        client: a connected client (:func:`~qbrecon.connect_qbo`).
+        ledger: the ledger file (or a :class:`~qbrecon.ledger.Ledger`); it records
+            every attempt, so a re-run skips what was sent and finishes what an
+            interrupted run left open.
+        dry_run: return the exact payloads (columns ``entry_id, action, request_id,
+            marker, chunk, payload``) and send nothing; the ledger is only read.
+        progress: show a progress bar (None: when on a terminal or in a notebook).
+        concurrency: batch requests in flight at once (QuickBooks allows up to 10).
+        retry: how transient failures are retried (:class:`~qbrecon.qbo.limits.RetryPolicy`).
+        note: a note stored with the run in the ledger.
+
+    Returns:
+        one row per batch entry, in batch order: ``entry_id``, ``status`` ("sent",
+        "skipped" when it was sent before, "failed"), ``qbo_id`` (the TimeActivity id),
+        ``error_code`` and ``message``. ``.attrs["run_id"]`` names the run (for undo).
+
+    Raises:
+        InputError: the batch has problems (all listed); nothing was sent.
+        AuthError: QuickBooks refused the credentials; entries sent before stay sent
+            (``.results`` on the error holds the rows so far).
+        LedgerError: another process is sending to the same company.
+
+    Example (against the local emulator)::
+
+        results = qbrecon.send_to_qbo(batch, client, ledger="ledger.sqlite")
+        results.status.value_counts()
+    """
+    b = prepare_batch(batch)
+    retry = retry or RetryPolicy()
+    target = client.target
+    if dry_run:
+        return _dry_run(b, ledger, target)
+    led, owned = _open_ledger(ledger)
+    try:
+        with led.exclusive(target):
+            return _send(
+                b, client, led, retry=retry, concurrency=concurrency, progress=progress, note=note
+            )
+    finally:
+        if owned:
+            led.close()
+
+
+def _send(b, client, led: Ledger, *, retry, concurrency, progress, note) -> pd.DataFrame:
+    target = client.target
+    sender = _Sender(client, led, retry=retry, concurrency=concurrency, progress=progress)
+    ids = b[S.ENTRY_ID].tolist()
+    run_id = led.start_run(target=target, kind="send", note=note)
+    sender.run_id = run_id
+    started = time.monotonic()
+    status = "failed"
+    try:
+        with client.observe(sender.log_exchange):
+            deliveries = led.deliveries(target=target, entry_ids=ids)
+            pending = led.deliveries(target=target, states=["pending"])
+            skipped, interrupted, fresh = _plan(b, deliveries, pending, target)
+            sender.results.update(skipped)
+            sender.stats.skipped = len(skipped)
+            if skipped:
+                led.log(
+                    "skipped",
+                    run_id=run_id,
+                    target=target,
+                    message=f"{len(skipped)} entries were already sent and are skipped",
+                )
+            if interrupted:
+                log.info(
+                    "checking QuickBooks for %d entries an interrupted send left open",
+                    len(interrupted),
+                )
+                led.log(
+                    "resolving",
+                    run_id=run_id,
+                    target=target,
+                    message=f"checking QuickBooks for {len(interrupted)} entries an interrupted send left open",
+                )
+            total = len(interrupted) + len(fresh)
+            with _progress_bar(total, sender.progress, "sending to QuickBooks") as bar:
+                sender.bar = bar
+                sender.run_chunks(_chunks(interrupted, fresh))
+        status = "finished"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        sender.stop.set()
+        raise
+    except QbreconError as exc:
+        status = "aborted"
+        exc.results = _results_frame(ids, sender.results)  # type: ignore[attr-defined]
+        raise
+    finally:
+        st = sender.stats
+        summary = {
+            "entries": len(ids),
+            "sent": st.sent,
+            "skipped": st.skipped,
+            "failed": st.failed,
+            "unknown": st.unknown,
+            "confirmed_by_lookup": st.resolved,
+            "requests": st.requests,
+            "retries": st.retries,
+            "throttled": st.throttled,
+            "seconds": round(time.monotonic() - started, 3),
+        }
+        led.finish_run(run_id, status=status, summary=summary)
+        log.info("send %s %s: %s", run_id, status, summary)
+    frame = _results_frame(ids, sender.results)
+    frame.attrs["run_id"] = run_id
+    return frame
+
+
+def _dry_run(b: pd.DataFrame, ledger: Any, target: str) -> pd.DataFrame:
+    cols = [
+        "target",
+        S.ENTRY_ID,
+        "state",
+        "generation",
+        "request_id",
+        S.FINGERPRINT,
+        "external_id",
+        "external_version",
+        "run_id",
+        "payload",
+        S.ERROR_CODE,
+        S.MESSAGE,
+        "attempts",
+        "created_at",
+        "updated_at",
+    ]
+    deliveries = pending = pd.DataFrame(columns=cols)
+    if isinstance(ledger, Ledger) or Path(ledger).exists():
+        led, owned = _open_ledger(ledger)
+        try:
+            deliveries = led.deliveries(target=target, entry_ids=b[S.ENTRY_ID].tolist())
+            pending = led.deliveries(target=target, states=["pending"])
+        finally:
+            if owned:
+                led.close()
+    skipped, interrupted, fresh = _plan(b, deliveries, pending, target)
+    rows = []
+    for eid in skipped:
+        rows.append(
+            {
+                S.ENTRY_ID: eid,
+                "action": "skip",
+                "request_id": None,
+                "marker": None,
+                "chunk": None,
+                "payload": None,
+            }
+        )
+    interrupted_ids = {it.entry_id for it in interrupted}
+    chunks = _chunks(list(interrupted), list(fresh))
+    for n, (chunk, _) in enumerate(chunks, start=1):
+        for it in chunk:
+            body = it.stored["TimeActivity"] if it.stored is not None else it.payload
+            rows.append(
+                {
+                    S.ENTRY_ID: it.entry_id,
+                    "action": "check, then create" if it.entry_id in interrupted_ids else "create",
+                    "request_id": it.request_id,
+                    "marker": it.marker,
+                    "chunk": n,
+                    "payload": json.dumps(body, ensure_ascii=False),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=DRY_RUN_COLUMNS)
+    order = {e: i for i, e in enumerate(b[S.ENTRY_ID])}
+    frame["_o"] = frame[S.ENTRY_ID].map(order).fillna(len(order))
+    frame = frame.sort_values(["_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    for c in (S.ENTRY_ID, "action", "request_id", "marker", "payload"):
+        frame[c] = frame[c].astype(S.STRING)
+    frame["chunk"] = frame["chunk"].astype("Int64")
+    return frame
+
+
+# ------------------------------------------------------------------ undo
+def undo_send(
+    run_id: str,
+    client: Any,
+    *,
+    ledger: Ledger | str | os.PathLike[str],
+    dry_run: bool = False,
+    retry: RetryPolicy | None = None,
+) -> pd.DataFrame:
+    """Delete from QuickBooks the TimeActivities that one send run created.
+
+    The deleted entries are recorded ``undone`` in the ledger; they can be sent again
+    later (with a new request id and marker). Deleting is idempotent: a TimeActivity
+    that is already gone counts as undone.
+
+    Args:
+        run_id: the send run (``results.attrs["run_id"]``, or ``qbrecon log --runs``);
+            "last" for the latest send to this company.
+        client: a connected client.
+        ledger: the ledger file or object.
+        dry_run: only list what would be deleted.
+
+    Returns:
+        one row per entry of the run: ``entry_id, status`` ("undone", "skipped",
+        "failed"; "delete" in a dry run), ``qbo_id, error_code, message``.
+
+    Raises:
+        SettingsError: the run is unknown, not a send, or was sent to another company.
+    """
+    retry = retry or RetryPolicy()
+    led, owned = _open_ledger(ledger)
+    target = client.target
+    try:
+        runs = led.runs(kind="send")
+        if run_id == "last":
+            mine = runs[runs["target"] == target]
+            if mine.empty:
+                raise SettingsError(
+                    f"{led.path}: no send to {target} is recorded", setting="run_id"
+                )
+            run_id = str(mine["run_id"].iloc[-1])
+        row = runs[runs["run_id"] == run_id]
+        if row.empty:
+            raise SettingsError(
+                f"{led.path}: no send run {run_id!r} is recorded (see `qbrecon log --runs`)",
+                setting="run_id",
+            )
+        if row["target"].iloc[0] != target:
+            raise SettingsError(
+                f"run {run_id} sent to {row['target'].iloc[0]}, not to {target}", setting="run_id"
+            )
+        d = led.deliveries(target=target, run_id=run_id)
+        if dry_run:
+            act = d["state"].map({"sent": "delete", "pending": "check, then delete"}).fillna("skip")
+            out = pd.DataFrame(
+                {
+                    S.ENTRY_ID: d[S.ENTRY_ID],
+                    S.STATUS: act,
+                    S.QBO_ID: d["external_id"],
+                    S.ERROR_CODE: None,
+                    S.MESSAGE: "state " + d["state"],
+                }
+            )
+            return out.astype(S.SEND_RESULT_DTYPES).reset_index(drop=True)
+        with led.exclusive(target):
+            return _undo(d, run_id, client, led, retry)
+    finally:
+        if owned:
+            led.close()
+
+
+def _undo(
+    d: pd.DataFrame, run_id: str, client: Any, led: Ledger, retry: RetryPolicy
+) -> pd.DataFrame:
+    target = client.target
+    undo_id = led.start_run(target=target, kind="undo", note=f"undo of {run_id}")
+    sender = _Sender(client, led, retry=retry, concurrency=1, progress=False)
+    sender.run_id = undo_id
+    results: dict[str, tuple] = {}
+    ids = d[S.ENTRY_ID].tolist()
+    status = "failed"
+    counts = {"undone": 0, "skipped": 0, "failed": 0}
+    try:
+        with client.observe(sender.log_exchange):
+            # an entry the send left open may exist in QuickBooks: find it first
+            open_items = []
+            for row in d[d["state"] == "pending"].itertuples(index=False):
+                env = _envelope(row.payload)
+                if env:
+                    open_items.append(
+                        _Item(
+                            getattr(row, S.ENTRY_ID),
+                            int(row.generation),
+                            str(row.request_id),
+                            env["TimeActivity"],
+                            row.fingerprint,
+                        )
+                    )
+            if open_items:
+                sender.settle(open_items, why="an interrupted send")
+                d = led.deliveries(target=target, run_id=run_id)
+            todo = d[d["state"] == "sent"]
+            for row in d[d["state"] != "sent"].itertuples(index=False):
+                results[getattr(row, S.ENTRY_ID)] = (
+                    "skipped",
+                    row.external_id,
+                    None,
+                    f"nothing to delete (state {row.state})",
+                )
+            entries = list(
+                zip(
+                    todo[S.ENTRY_ID],
+                    todo["external_id"],
+                    todo["external_version"].fillna("0"),
+                    strict=True,
+                )
+            )
+            for i in range(0, len(entries), CHUNK_SIZE):
+                _undo_chunk(
+                    entries[i : i + CHUNK_SIZE], client, led, undo_id, retry, results, sender
+                )
+        status = "finished"
+    finally:
+        for r in results.values():
+            counts[r[0] if r[0] in counts else "failed"] += 1
+        led.finish_run(undo_id, status=status, summary={"undone_run": run_id, **counts})
+    frame = _results_frame(ids, results)
+    frame.attrs["run_id"] = undo_id
+    return frame
+
+
+def _undo_chunk(
+    entries, client, led: Ledger, undo_id: str, retry: RetryPolicy, results: dict, sender: _Sender
+) -> None:
+    target = client.target
+    remaining = list(entries)  # (entry_id, qbo_id, sync_token)
+    attempt = 0
+    while remaining:
+        attempt += 1
+        items = [
+            {
+                "bId": f"b{i}",
+                "operation": "delete",
+                "TimeActivity": {"Id": str(q), "SyncToken": str(s)},
+            }
+            for i, (_, q, s) in enumerate(remaining)
+        ]
+        rid = _new_batch_request_id()
+        try:
+            answers = client.batch(items, request_id=rid)
+        except TransientSendError as err:
+            if attempt >= retry.max_attempts:
+                for e, q, _ in remaining:
+                    results[e] = (
+                        "failed",
+                        q,
+                        (err.fault or {}).get("code") or "transient",
+                        f"not deleted: {err}",
+                    )
+                return
+            sender.sleep(err.retry_after if err.retry_after is not None else retry.delay(attempt))
+            continue
+        done, again = [], []
+        for item, (e, q, s) in zip(items, remaining, strict=True):
+            a = answers.get(item["bId"])
+            if a is not None and isinstance(a.get("TimeActivity"), dict):
+                done.append((e, q, "deleted from QuickBooks"))
+            elif a is not None and isinstance(a.get("Fault"), dict):
+                fault = parse_fault(json.dumps({"Fault": a["Fault"]})) or {}
+                code = fault.get("code")
+                if code == "610":
+                    done.append((e, q, "already gone from QuickBooks"))
+                elif code == "5010" and attempt < retry.max_attempts:
+                    try:  # changed in QuickBooks since: delete the current version
+                        current = client.read("TimeActivity", q)
+                        again.append((e, q, current.get("SyncToken", s)))
+                    except RejectedSendError:
+                        done.append((e, q, "already gone from QuickBooks"))
+                else:
+                    results[e] = (
+                        "failed",
+                        q,
+                        code or "rejected",
+                        f"not deleted: {fault_text(fault)}",
+                    )
+            else:
+                again.append((e, q, s))
+        if done:
+            led.record_outcomes(
+                target,
+                [
+                    {S.ENTRY_ID: e, "state": "undone", S.MESSAGE: f"undone by {undo_id}"}
+                    for e, _, _ in done
+                ],
+            )
+            led.log_many(
+                [
+                    {
+                        "event": "undone",
+                        "run_id": undo_id,
+                        "target": target,
+                        S.ENTRY_ID: e,
+                        "request_id": rid,
+                        S.MESSAGE: f"TimeActivity {q}: {m}",
+                    }
+                    for e, q, m in done
+                ]
+            )
+            for e, q, m in done:
+                results[e] = ("undone", q, None, m)
+        remaining = again
+        if remaining and attempt >= retry.max_attempts:
+            for e, q, _ in remaining:
+                results[e] = ("failed", q, "unknown", "QuickBooks did not confirm the delete")
+            return
+
+
+# ------------------------------------------------------------------ create missing
+def _prepare_proposals(proposals: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(proposals, pd.DataFrame):
+        raise InputError(f"proposals must be a pandas DataFrame, not {type(proposals).__name__}")
+    missing = [c for c in (S.KIND, S.NAME) if c not in proposals.columns]
+    if missing:
+        raise InputError(
+            "the proposals lack required columns",
+            problems=[Problem("missing column", column=c) for c in missing],
+        )
+    p = pd.DataFrame(index=range(len(proposals)))
+    for c in PROPOSAL_COLUMNS:
+        col = (
+            proposals[c].reset_index(drop=True)
+            if c in proposals.columns
+            else pd.Series([""] * len(proposals))
+        )
+        p[c] = col.astype(S.STRING).fillna("").str.strip()
+    p[S.KIND] = p[S.KIND].str.lower()
+    default_type = p[S.KIND].map({"employee": "Employee", "customer": "Customer"}).fillna("")
+    p[S.QB_TYPE] = p[S.QB_TYPE].str.title().mask(p[S.QB_TYPE] == "", default_type)
+    bad_chars = p[S.NAME].str.contains(r"[:\t\n]", regex=True)
+    checks = [
+        (~p[S.KIND].isin(["employee", "customer"]), S.KIND, "must be employee or customer"),
+        (p[S.NAME] == "", S.NAME, "the name is empty"),
+        (bad_chars, S.NAME, "QuickBooks names cannot contain ':', tabs or line breaks"),
+        (
+            (p[S.KIND] == "employee") & ~p[S.QB_TYPE].isin(["Employee", "Vendor"]),
+            S.QB_TYPE,
+            "an employee proposal is created as Employee or Vendor",
+        ),
+        (
+            (p[S.KIND] == "customer") & (p[S.QB_TYPE] != "Customer"),
+            S.QB_TYPE,
+            "a customer proposal is a Customer",
+        ),
+        (
+            (p[S.KIND] == "employee") & (p["parent_full_name"] != ""),
+            "parent_full_name",
+            "only customers have a parent",
+        ),
+        (p[S.NAME].str.len() > 100, S.NAME, "longer than QuickBooks allows (100 characters)"),
+    ]
+    problems = []
+    for mask, column, message in checks:
+        for pos in np.flatnonzero(mask.fillna(False).to_numpy()):
+            problems.append(
+                Problem(message, row=int(pos) + 2, column=column, value=p.at[pos, column])
+            )
+    if problems:
+        raise InputError("the proposals cannot be created", problems=problems)
+    full = p[S.NAME].where(p["parent_full_name"] == "", p["parent_full_name"] + ":" + p[S.NAME])
+    p[S.FULL_NAME] = full.astype(S.STRING)
+    return p.drop_duplicates([S.QB_TYPE, S.FULL_NAME]).reset_index(drop=True)
+
+
+def _proposal_payload(row: Mapping[str, Any], parent_id: str | None) -> dict[str, Any]:
+    name = row[S.NAME]
+    body: dict[str, Any] = {"DisplayName": name}
+    if row[S.QB_TYPE] in ("Employee", "Vendor"):
+        first, last = row[S.FIRST_NAME], row[S.LAST_NAME]
+        if not first and not last:
+            first, _, last = name.rpartition(" ")
+            if not first:
+                first, last = last, ""
+        if first:
+            body["GivenName"] = first
+        if last:
+            body["FamilyName"] = last
+    else:
+        body["CompanyName"] = name
+    if parent_id:
+        body.update({"ParentRef": {"value": parent_id}, "Job": True, "BillWithParent": False})
+    if row[S.EMAIL]:
+        body["PrimaryEmailAddr"] = {"Address": row[S.EMAIL]}
+    return body
+
+
+def create_missing(
+    proposals: pd.DataFrame,
+    client: Any,
+    *,
+    ledger: Ledger | str | os.PathLike[str],
+    dry_run: bool = False,
+) -> pd.DataFrame:
+    """Create the employees, vendors and customers (with parents) that matching proposed.
+
+    Run it with ``dry_run=True`` first to see the list. Records that already exist in
+    QuickBooks (by display name, or by full ``Parent:Child`` path for customers) are
+    reported "exists" and not created again; parents are created before their children.
+    Each creation follows the ledger protocol, so a re-run after a crash creates nothing
+    twice (QuickBooks also refuses a second record with the same display name).
+
+    Args:
+        proposals: columns ``kind`` ("employee"/"customer"), ``name`` and optionally
+            ``parent_full_name``, ``qb_type`` (Employee/Vendor/Customer),
+            ``first_name``, ``last_name``, ``email``.
+        client: a connected client.
+        ledger: the ledger file or object.
+        dry_run: only list what would be created (with the payloads).
+
+    Returns:
+        one row per distinct proposal: the proposal columns, ``full_name``, ``status``
+        ("created", "exists", "failed"; "would_create" in a dry run), ``qb_id``,
+        ``error_code``, ``message`` (and ``payload`` in a dry run).
+    """
+    from .lists import fetch_qb_records
+
+    p = _prepare_proposals(proposals)
+    target = client.target
+    records = fetch_qb_records(client, entities=("Employee", "Vendor", "Customer"))
+    strip = lambda s: s[: -len(" (deleted)")] if s.endswith(" (deleted)") else s  # noqa: E731
+    by_name: dict[str, tuple[str, dict]] = {}
+    for ent, rows in records.items():
+        for r in rows:
+            by_name[strip(str(r.get("DisplayName", ""))).casefold()] = (ent, r)
+    by_path = {
+        str(r.get("FullyQualifiedName", "")).casefold(): r for r in records.get("Customer", [])
+    }
+    # parents before children
+    p["_depth"] = p[S.FULL_NAME].str.count(":")
+    p = p.sort_values("_depth", kind="stable").drop(columns="_depth").reset_index(drop=True)
+    out: list[dict[str, Any]] = []
+    planned: dict[str, str | None] = {}  # customer full name -> id (None until created)
+    led: Ledger | None = None
+    owned = False
+    if not dry_run:
+        led, owned = _open_ledger(ledger)
+    try:
+        ctx = led.exclusive(target) if led is not None else contextlib.nullcontext()
+        with ctx:
+            run_id = (
+                led.start_run(target=target, kind="create", note="create missing") if led else None
+            )
+            for row in p.to_dict("records"):
+                res = {c: row[c] for c in (*PROPOSAL_COLUMNS, S.FULL_NAME)}
+                res.update({S.STATUS: None, S.QB_ID: None, S.ERROR_CODE: None, S.MESSAGE: None})
+                key = row[S.FULL_NAME].casefold()
+                qb_type = row[S.QB_TYPE]
+                existing = by_path.get(key) if qb_type == "Customer" else None
+                if existing is None and (qb_type != "Customer" or not row["parent_full_name"]):
+                    hit = by_name.get(row[S.NAME].casefold())
+                    if hit is not None and hit[0] == qb_type:
+                        existing = hit[1]
+                    elif hit is not None:
+                        res.update(
+                            {
+                                S.STATUS: "failed",
+                                S.ERROR_CODE: "6240",
+                                S.MESSAGE: f"the name is already used by a {hit[0]} (id {hit[1].get('Id')}); "
+                                "QuickBooks display names are unique across customers, vendors and employees",
+                            }
+                        )
+                        out.append(res)
+                        continue
+                if existing is not None:
+                    res.update(
+                        {
+                            S.STATUS: "exists",
+                            S.QB_ID: str(existing.get("Id")),
+                            S.MESSAGE: "already in QuickBooks"
+                            + (
+                                ""
+                                if existing.get("Active", True)
+                                else " (inactive: reactivate it there)"
+                            ),
+                        }
+                    )
+                    if qb_type == "Customer":
+                        planned[key] = str(existing.get("Id"))
+                    out.append(res)
+                    continue
+                parent_id = None
+                if row["parent_full_name"]:
+                    pkey = row["parent_full_name"].casefold()
+                    parent = by_path.get(pkey)
+                    parent_id = str(parent["Id"]) if parent is not None else planned.get(pkey)
+                    if parent is None and pkey not in planned:
+                        res.update(
+                            {
+                                S.STATUS: "failed",
+                                S.ERROR_CODE: "parent",
+                                S.MESSAGE: f"the parent customer {row['parent_full_name']!r} is neither in "
+                                "QuickBooks nor proposed",
+                            }
+                        )
+                        out.append(res)
+                        continue
+                payload = _proposal_payload(row, parent_id)
+                if dry_run:
+                    res.update(
+                        {
+                            S.STATUS: "would_create",
+                            "payload": json.dumps(payload, ensure_ascii=False),
+                        }
+                    )
+                    if qb_type == "Customer":
+                        planned[key] = None
+                    out.append(res)
+                    continue
+                if parent_id is None and row["parent_full_name"]:
+                    res.update(
+                        {
+                            S.STATUS: "failed",
+                            S.ERROR_CODE: "parent",
+                            S.MESSAGE: f"the parent customer {row['parent_full_name']!r} was not created",
+                        }
+                    )
+                    out.append(res)
+                    continue
+                assert led is not None
+                created = _create_one(client, led, run_id or "", qb_type, row, payload)
+                res.update(created)
+                if qb_type == "Customer" and created.get(S.QB_ID):
+                    planned[key] = created[S.QB_ID]
+                out.append(res)
+            if led is not None and run_id:
+                counts = pd.Series([r[S.STATUS] for r in out]).value_counts().to_dict()
+                led.finish_run(run_id, summary={k: int(v) for k, v in counts.items()})
+    finally:
+        if owned and led is not None:
+            led.close()
+    cols = CREATE_RESULT_COLUMNS + (["payload"] if dry_run else [])
+    frame = pd.DataFrame(out, columns=cols)
+    return frame.astype({c: S.STRING for c in cols})
+
+
+def _create_one(
+    client: Any,
+    led: Ledger,
+    run_id: str,
+    qb_type: str,
+    row: Mapping[str, Any],
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    target = client.target
+    entry_id = f"create:{qb_type}:{row[S.FULL_NAME]}"
+    d = led.deliveries(target=target, entry_ids=[entry_id])
+    gen = int(d["generation"].iloc[0]) if len(d) else 0
+    rid = request_id_for(target, entry_id, gen)
+    led.record_intent(
+        target,
+        [{S.ENTRY_ID: entry_id, "request_id": rid, "generation": gen, "payload": payload}],
+        run_id=run_id,
+    )
+    with client.observe(
+        lambda ex: led.log(
+            "http",
+            run_id=run_id,
+            target=target,
+            entry_id=entry_id,
+            request_id=rid,
+            message=f"{ex.get('method')} -> {ex.get('status')}",
+            request={"body": ex.get("body")},
+            response={"status": ex.get("status"), "body": ex.get("response")},
+        )
+    ):
+        try:
+            rec = client.create(qb_type, payload, request_id=rid)
+        except RejectedSendError as err:
+            fault = err.fault or {}
+            if fault.get("code") == "6240":  # it exists after all (a crash, or a race): use it
+                name = payload["DisplayName"].replace("\\", "\\\\").replace("'", "\\'")
+                found = client.query_rows(
+                    qb_type, f"DisplayName = '{name}' AND Active IN (true, false)"
+                )
+                if found:
+                    qid = str(found[0]["Id"])
+                    led.record_outcomes(
+                        target, [{S.ENTRY_ID: entry_id, "state": "sent", "external_id": qid}]
+                    )
+                    return {S.STATUS: "exists", S.QB_ID: qid, S.MESSAGE: "already in QuickBooks"}
+            led.record_outcomes(
+                target,
+                [
+                    {
+                        S.ENTRY_ID: entry_id,
+                        "state": "failed",
+                        S.ERROR_CODE: fault.get("code"),
+                        S.MESSAGE: str(err),
+                    }
+                ],
+            )
+            return {
+                S.STATUS: "failed",
+                S.ERROR_CODE: fault.get("code") or "rejected",
+                S.MESSAGE: str(err),
+            }
+        except TransientSendError as err:
+            return {
+                S.STATUS: "failed",
+                S.ERROR_CODE: (err.fault or {}).get("code") or "transient",
+                S.MESSAGE: f"{err}; run it again: QuickBooks is checked before anything is created twice",
+            }
+    qid = str(rec.get("Id"))
+    led.record_outcomes(
+        target,
+        [
+            {
+                S.ENTRY_ID: entry_id,
+                "state": "sent",
+                "external_id": qid,
+                "external_version": str(rec.get("SyncToken", "")),
+            }
+        ],
+    )
+    led.log(
+        "created",
+        run_id=run_id,
+        target=target,
+        entry_id=entry_id,
+        request_id=rid,
+        message=f"{qb_type} {qid} {row[S.FULL_NAME]}",
+    )
+    return {S.STATUS: "created", S.QB_ID: qid, S.MESSAGE: f"created {qb_type} {qid}"}
+
+
+# ------------------------------------------------------------------ batch files
+def read_batch_file(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a saved batch (CSV or XLSX) into a frame of the batch columns.
+
+    Raises:
+        InputError: unreadable file, missing columns or unreadable values (all listed).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            raw = pd.read_excel(path, dtype=object)
+        elif suffix in (".csv", ".txt"):
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        else:
+            raise InputError("a batch file must be .csv or .xlsx", file=str(path))
+    except FileNotFoundError:
+        raise InputError("no such file", file=str(path)) from None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the batch ({exc})", file=str(path)) from None
+    except Exception as exc:  # openpyxl/zipfile errors on a damaged workbook
+        raise InputError(
+            f"cannot read the batch ({type(exc).__name__}: {exc})", file=str(path)
+        ) from None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    missing = [c for c in S.BATCH_COLUMNS if c not in raw.columns]
+    if missing:
+        raise InputError(
+            "the batch file lacks required columns",
+            file=str(path),
+            problems=[Problem("missing column", column=c) for c in missing],
+        )
+    problems: list[Problem] = []
+    out = raw.copy()
+    for col, conv in (
+        (S.TXN_DATE, "date"),
+        (S.HOURS, "int"),
+        (S.MINUTES, "int"),
+        (S.HOURLY_RATE, "float"),
+    ):
+        text = raw[col].astype(object).where(raw[col].notna(), "").astype(str).str.strip()
+        if conv == "date":
+            val = pd.to_datetime(text.where(text != ""), errors="coerce", format="mixed")
+        else:
+            val = pd.to_numeric(text.where(text != ""), errors="coerce")
+        bad = val.isna() & (text != "")
+        if conv == "int":
+            bad |= val.notna() & (val != val.round())
+            bad |= text == ""
+        for pos in np.flatnonzero(bad.to_numpy()):
+            problems.append(
+                Problem(
+                    f"not a {'whole number' if conv == 'int' else conv}",
+                    file=str(path),
+                    row=int(pos) + 2,
+                    column=col,
+                    value=text.iat[pos],
+                )
+            )
+        out[col] = val
+    if problems:
+        raise InputError("the batch file has unreadable values", file=str(path), problems=problems)
+    out[S.HOURS] = out[S.HOURS].astype("int64")
+    out[S.MINUTES] = out[S.MINUTES].astype("int64")
+    for col in (c for c in out.columns if c not in (S.TXN_DATE, S.HOURS, S.MINUTES, S.HOURLY_RATE)):
+        out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str).astype(S.STRING)
+    return out
+
+
+__all__ = [
+    "DRY_RUN_COLUMNS",
+    "build_payloads",
+    "create_missing",
+    "marker_for",
+    "prepare_batch",
+    "read_batch_file",
+    "send_to_qbo",
+    "undo_send",
+]

@@ -1,0 +1,514 @@
+"""Sending to QuickBooks Online exactly once, over real HTTP against the local emulator."""
+
+import json
+import logging
+import os
+
+import hypothesis.strategies as st
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from qbo_support import (
+    FAST_LIMITS,
+    INACTIVE_EMPLOYEE,
+    MARKER,
+    QUICK_RETRY,
+    ledger_bytes,
+    make_batch,
+    markers_in,
+)
+
+from qbrecon import schema as S
+from qbrecon.errors import AuthError, InputError, LedgerError, SettingsError
+from qbrecon.ledger import Ledger, request_id_for
+from qbrecon.qbo.emulator import QBOEmulator
+from qbrecon.qbo.send import build_payloads, marker_for, prepare_batch, send_to_qbo, undo_send
+
+
+@pytest.fixture
+def emu():
+    with QBOEmulator(seed="builtin", limits=FAST_LIMITS) as e:
+        yield e
+
+
+@pytest.fixture
+def client(emu, tmp_path):
+    with emu.connect(tmp_path / "tokens.json", timeout=5) as c:
+        yield c
+
+
+def send(batch, client, ledger, **kw):
+    kw.setdefault("retry", QUICK_RETRY)
+    kw.setdefault("progress", False)
+    return send_to_qbo(batch, client, ledger=ledger, **kw)
+
+
+def assert_exactly_once(emu, ledger_path, batch):
+    """Every batch entry is in QuickBooks once, and the ledger says so."""
+    tas = emu.time_activities()
+    marks = markers_in(emu)
+    assert marks.notna().all()
+    assert not marks.duplicated().any(), "a TimeActivity was created twice"
+    with Ledger(ledger_path) as led:
+        d = led.deliveries(entry_ids=batch[S.ENTRY_ID].tolist())
+    assert sorted(d[S.ENTRY_ID]) == sorted(batch[S.ENTRY_ID])
+    assert (d["state"] == "sent").all(), d["state"].value_counts()
+    expected = {marker_for(r) for r in d["request_id"]}
+    assert set(marks) == expected
+    assert set(tas["qbo_id"]) == set(d["external_id"])
+
+
+# ------------------------------------------------------------------ the full flow
+def test_full_flow_dry_run_send_rerun_and_log(emu, client, tmp_path):
+    batch = make_batch(75)
+    original = batch.copy()
+    ledger = tmp_path / "ledger.sqlite"
+
+    plan = send(batch, client, ledger, dry_run=True)
+    assert len(plan) == 75 and (plan["action"] == "create").all()
+    assert plan["chunk"].max() == 3  # 30 + 30 + 15
+    first = json.loads(plan["payload"].iloc[0])
+    assert first["NameOf"] == "Employee" and first["EmployeeRef"] == {"value": "54"}
+    assert first["Description"].startswith("work item 0 [qbr:") and MARKER.search(
+        first["Description"]
+    )
+    assert not ledger.exists() and emu.time_activities().empty  # nothing sent, nothing written
+
+    results = send(batch, client, ledger)
+    pd.testing.assert_frame_equal(batch, original)  # input untouched
+    assert list(results.columns) == S.SEND_RESULT_COLUMNS
+    assert results[S.ENTRY_ID].tolist() == batch[S.ENTRY_ID].tolist()
+    assert (results[S.STATUS] == "sent").all()
+    assert_exactly_once(emu, ledger, batch)
+    # the payload fields arrived as sent
+    tas = emu.time_activities().set_index("qbo_id")
+    row = tas.loc[results[S.QBO_ID].iloc[4]]
+    assert (row["person_id"], row["customer_id"], row["hours"], row["minutes"]) == (
+        "54",
+        "1",
+        4,
+        29,
+    )
+    assert row["billable_status"] == "Billable" and row["hourly_rate"] == 95.5
+    # the dry run showed exactly what was sent
+    sent_desc = tas.loc[results[S.QBO_ID].iloc[0], "description"]
+    assert sent_desc == first["Description"]
+
+    requests_before = emu.stats["api_requests"]
+    again = send(batch, client, ledger)
+    assert (again[S.STATUS] == "skipped").all()
+    assert again[S.QBO_ID].tolist() == results[S.QBO_ID].tolist()
+    assert emu.stats["api_requests"] == requests_before  # nothing asked of QuickBooks
+    assert len(emu.time_activities()) == 75
+
+    with Ledger(ledger) as led:
+        log = led.log_frame()
+        runs = led.runs()
+    http = log[log["event"] == "http"]
+    assert len(http) == 3  # three batch requests
+    req = json.loads(http["request"].iloc[0])
+    assert len(req["body"]["BatchItemRequest"]) == 30 and len(req["params"]["requestid"]) <= 36
+    assert all(len(i["bId"]) <= 10 for i in req["body"]["BatchItemRequest"])
+    resp = json.loads(http["response"].iloc[0])
+    assert resp["status"] == 200 and "BatchItemResponse" in resp["body"]
+    assert (log[log["event"] == "sent"][S.ENTRY_ID].nunique()) == 75
+    assert runs["status"].tolist()[-2:] == ["finished", "finished"]
+    assert json.loads(runs["summary"].iloc[0])["sent"] == 75
+    assert results.attrs["run_id"] == runs["run_id"].iloc[0]
+
+
+def test_vendor_entries_use_vendor_ref(emu, client, tmp_path):
+    batch = make_batch(3, people=("60",)).assign(**{S.NAME_OF: "Vendor"})
+    results = send(batch, client, tmp_path / "l.sqlite")
+    assert (results[S.STATUS] == "sent").all()
+    tas = emu.time_activities()
+    assert set(tas["name_of"]) == {"Vendor"} and set(tas["person_id"]) == {"60"}
+
+
+def test_empty_batch_sends_nothing(client, emu, tmp_path):
+    results = send(make_batch(0), client, tmp_path / "l.sqlite")
+    assert results.empty and list(results.columns) == S.SEND_RESULT_COLUMNS
+    assert emu.stats["api_requests"] == 0
+
+
+# ------------------------------------------------------------------ lost answers
+@pytest.mark.parametrize("remember", [True, False], ids=["requestid-replay", "lookup-only"])
+def test_dropped_responses_after_commit_never_duplicate(tmp_path, remember):
+    # the emulator runs and commits the batch, then closes the connection unanswered;
+    # without request-id memory, only the marker lookup prevents a duplicate
+    with QBOEmulator(seed="builtin", limits=FAST_LIMITS, remember_request_ids=remember) as emu:
+        client = emu.connect(tmp_path / "t.json", timeout=5)
+        emu.inject("drop", times=3, match="batch")
+        batch = make_batch(90)
+        results = send(batch, client, tmp_path / "l.sqlite")
+        assert (results[S.STATUS] == "sent").all()
+        assert emu.stats["dropped"] == 3
+        assert_exactly_once(emu, tmp_path / "l.sqlite", batch)
+        with Ledger(tmp_path / "l.sqlite") as led:
+            found = led.log_frame()
+        assert (
+            found[S.MESSAGE].str.contains("found in QuickBooks after an unanswered request").sum()
+            == 90
+        )
+
+
+def test_server_errors_and_slow_answers_are_retried_without_duplicates(tmp_path):
+    with QBOEmulator(seed="builtin", limits=FAST_LIMITS, remember_request_ids=False) as emu:
+        client = emu.connect(tmp_path / "t.json", timeout=0.4)
+        emu.inject("error", status=500, times=2, match="batch")  # refused before running
+        emu.inject("error", status=503, times=1, match="batch")
+        emu.inject("slow", delay=1.0, times=1, match="batch")  # runs, answers after the timeout
+        batch = make_batch(60)
+        results = send(batch, client, tmp_path / "l.sqlite")
+        assert (results[S.STATUS] == "sent").all()
+        assert emu.stats["injected_errors"] == 3 and emu.stats["slowed"] == 1
+        assert_exactly_once(emu, tmp_path / "l.sqlite", batch)
+
+
+def test_unconfirmed_entries_stay_pending_and_the_next_run_resolves_them(tmp_path):
+    with QBOEmulator(seed="builtin", limits=FAST_LIMITS, remember_request_ids=False) as emu:
+        client = emu.connect(tmp_path / "t.json", timeout=5)
+        # every batch answer lost, and the lookups fail too: nothing can be confirmed
+        emu.inject("drop", times=-1, match="batch")
+        emu.inject("error", status=500, times=-1, match="query")
+        batch = make_batch(10)
+        first = send(batch, client, tmp_path / "l.sqlite")
+        assert (first[S.STATUS] == "failed").all()
+        assert first[S.MESSAGE].str.contains("outcome unknown").all()
+        with Ledger(tmp_path / "l.sqlite") as led:
+            assert (led.deliveries()["state"] == "pending").all()
+        created = len(emu.time_activities())
+        assert created == 10  # the first request ran; nothing was sent again unchecked
+        emu.clear_faults()
+        second = send(batch, client, tmp_path / "l.sqlite")
+        assert (second[S.STATUS] == "sent").all()
+        assert second[S.MESSAGE].str.contains("interrupted send").all()
+        assert_exactly_once(emu, tmp_path / "l.sqlite", batch)
+
+
+# ------------------------------------------------------------------ throttling
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_429_storm_waits_and_retries(tmp_path, fmt):
+    with QBOEmulator(seed="builtin", limits=FAST_LIMITS, throttle_format=fmt) as emu:
+        client = emu.connect(tmp_path / "t.json", timeout=5, limits=FAST_LIMITS.scaled(20))
+        emu.inject("throttle", times=-1, probability=0.5, match="batch")
+        batch = make_batch(120)
+        results = send(
+            batch,
+            client,
+            tmp_path / "l.sqlite",
+            retry=QUICK_RETRY.__class__(max_attempts=30, base_delay=0.01, max_delay=0.02),
+        )
+        assert (results[S.STATUS] == "sent").all()
+        assert emu.stats["throttled"] >= 1
+        assert_exactly_once(emu, tmp_path / "l.sqlite", batch)
+        with Ledger(tmp_path / "l.sqlite") as led:
+            summary = json.loads(led.runs()["summary"].iloc[-1])
+        assert summary["throttled"] == emu.stats["throttled"]
+
+
+def test_client_limiter_keeps_below_the_server_limit(tmp_path):
+    limits = FAST_LIMITS.__class__(
+        requests_per_window=500, batches_per_window=4, window=0.5, throttle_wait=0.5
+    )
+    with QBOEmulator(seed="builtin", limits=limits) as emu:
+        client = emu.connect(tmp_path / "t.json", timeout=5)
+        results = send(make_batch(300), client, tmp_path / "l.sqlite", concurrency=3)
+        assert (results[S.STATUS] == "sent").all()
+        assert emu.stats["throttled"] == 0  # 10 batch requests at 4 per window, never a 429
+
+
+# ------------------------------------------------------------------ tokens
+def test_token_expiry_mid_send_rotates_and_saves_the_newest_refresh_token(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    token_file = tmp_path / "tokens.json"
+    with QBOEmulator(seed="builtin", limits=FAST_LIMITS) as emu:
+        client = emu.connect(token_file, timeout=5)
+        first_refresh = json.loads(token_file.read_text())["refresh_token"]
+        emu.inject("expire_token", after=2, match="batch")
+        emu.inject("expire_token", after=4, match="batch")
+        batch = make_batch(200)
+        results = send(batch, client, tmp_path / "l.sqlite", concurrency=2)
+        assert (results[S.STATUS] == "sent").all()
+        assert_exactly_once(emu, tmp_path / "l.sqlite", batch)
+        saved = json.loads(token_file.read_text())
+        assert emu.stats["token_refreshes"] == 2 and emu.stats["unauthorized"] >= 2
+        assert emu.valid_refresh_tokens() == {saved["refresh_token"]}  # the newest, saved
+        assert saved["refresh_token"] != first_refresh
+        assert oct(os.stat(token_file).st_mode & 0o777) == "0o600"
+        assert not [
+            p for p in tmp_path.iterdir() if p.name.startswith(".tokens.json")
+        ]  # no temp files
+        # no token anywhere in the ledger or the logs
+        stored = ledger_bytes(tmp_path / "l.sqlite")
+        logged = caplog.text
+        assert len(emu.issued_tokens) >= 6
+        for tok in emu.issued_tokens:
+            assert tok.encode() not in stored
+            assert tok not in logged
+        assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+def test_access_token_about_to_expire_is_refreshed_before_use(tmp_path):
+    token_file = tmp_path / "tokens.json"
+    with QBOEmulator(seed="builtin", limits=FAST_LIMITS) as emu:
+        emu.write_token_file(token_file)
+        data = json.loads(token_file.read_text())
+        data["expires_at"] = "2000-01-01T00:00:00+00:00"
+        token_file.write_text(json.dumps(data))
+        os.chmod(token_file, 0o600)
+        client = emu.connect(token_file)  # a fresh file...
+        client.tokens.store.save(data)  # ...then the expired one: the client must refresh first
+        client.tokens._data = data
+        results = send(make_batch(5), client, tmp_path / "l.sqlite")
+        assert (results[S.STATUS] == "sent").all()
+        assert emu.stats["unauthorized"] == 0 and emu.stats["token_refreshes"] == 1
+
+
+def test_revoked_refresh_token_stops_with_auth_error_and_keeps_what_was_sent(tmp_path):
+    token_file = tmp_path / "tokens.json"
+    with QBOEmulator(seed="builtin", limits=FAST_LIMITS) as emu:
+        client = emu.connect(token_file, timeout=5)
+        sent_first = send(make_batch(30), client, tmp_path / "l.sqlite")
+        assert (sent_first[S.STATUS] == "sent").all()
+        emu._refresh.clear()  # the refresh token was revoked in QuickBooks
+        emu.expire_tokens()
+        with pytest.raises(AuthError, match="qbrecon auth") as info:
+            send(make_batch(60), client, tmp_path / "l.sqlite")
+        partial = info.value.results
+        assert (partial[S.STATUS].iloc[:30] == "skipped").all()
+        assert (partial[S.STATUS].iloc[30:] == "failed").all()
+        with Ledger(tmp_path / "l.sqlite") as led:
+            assert led.runs()["status"].iloc[-1] == "aborted"
+            d = led.deliveries()
+            assert (d[d["state"] == "sent"][S.ENTRY_ID] < "e00030").all()
+
+
+# ------------------------------------------------------------------ per-item faults
+def test_permanent_item_faults_are_recorded_and_the_rest_is_sent(tmp_path):
+    with QBOEmulator(seed="builtin", limits=FAST_LIMITS, book_close_date="2026-10-31") as emu:
+        client = emu.connect(tmp_path / "t.json", timeout=5)
+        batch = make_batch(40)
+        batch.loc[3, S.EMPLOYEE_ID] = INACTIVE_EMPLOYEE  # inactive: 610
+        batch.loc[7, S.CUSTOMER_ID] = "999"  # unknown: 2500
+        batch.loc[11, S.TXN_DATE] = pd.Timestamp("2026-10-15")  # closed books: 6210
+        results = send(batch, client, tmp_path / "l.sqlite").set_index(S.ENTRY_ID)
+        assert results.loc["e00003", S.ERROR_CODE] == "610"
+        assert "inactive" in results.loc["e00003", S.MESSAGE]
+        assert results.loc["e00007", S.ERROR_CODE] == "2500"
+        assert results.loc["e00011", S.ERROR_CODE] == "6210"
+        assert "books are closed" in results.loc["e00011", S.MESSAGE]
+        assert (results[S.STATUS] == "sent").sum() == 37
+        assert len(emu.time_activities()) == 37
+        with Ledger(tmp_path / "l.sqlite") as led:
+            d = led.deliveries().set_index(S.ENTRY_ID)
+        assert d.loc["e00003", "state"] == "failed" and d.loc["e00003", "generation"] == 1
+
+        # fixed in the batch and sent again: only the three go out, under new request ids
+        batch.loc[3, S.EMPLOYEE_ID] = "55"
+        batch.loc[7, S.CUSTOMER_ID] = "3"
+        batch.loc[11, S.TXN_DATE] = pd.Timestamp("2026-11-15")
+        again = send(batch, client, tmp_path / "l.sqlite").set_index(S.ENTRY_ID)
+        assert (again[S.STATUS] == "skipped").sum() == 37
+        assert set(again.index[again[S.STATUS] == "sent"]) == {"e00003", "e00007", "e00011"}
+        assert len(emu.time_activities()) == 40
+        with Ledger(tmp_path / "l.sqlite") as led:
+            d = led.deliveries().set_index(S.ENTRY_ID)
+        assert d.loc["e00003", "request_id"] == request_id_for(client.target, "e00003", 1)
+
+
+def test_a_changed_entry_is_skipped_with_a_note(client, tmp_path):
+    batch = make_batch(3)
+    send(batch, client, tmp_path / "l.sqlite")
+    batch.loc[1, S.DESCRIPTION] = "corrected after sending"
+    batch.loc[1, S.HOURS] = 7
+    results = send(batch, client, tmp_path / "l.sqlite")
+    assert (results[S.STATUS] == "skipped").all()
+    assert "changed since" in results[S.MESSAGE].iloc[1]
+    assert "changed since" not in results[S.MESSAGE].iloc[0]
+
+
+def test_interrupted_entries_outside_the_batch_are_finished(emu, client, tmp_path):
+    # a run left entries pending (intent recorded, request never answered); the next
+    # batch does not carry them (validation excluded them as held), yet they are finished
+    ledger = tmp_path / "l.sqlite"
+    batch = make_batch(8)
+    b = prepare_batch(batch)
+    target = client.target
+    rids = pd.Series([request_id_for(target, e) for e in b[S.ENTRY_ID]])
+    payloads = build_payloads(b, rids)
+    with Ledger(ledger) as led:
+        led.record_intent(
+            target,
+            [
+                {
+                    "entry_id": e,
+                    "request_id": r,
+                    "payload": {
+                        "requestid": "qbrb" + "0" * 32,
+                        "bId": f"b{i}",
+                        "size": 8,
+                        "TimeActivity": p,
+                    },
+                }
+                for i, (e, r, p) in enumerate(zip(b[S.ENTRY_ID], rids, payloads, strict=True))
+            ],
+        )
+    # QuickBooks had run half of them before the crash (same payloads, same markers)
+    for p in payloads[:4]:
+        client.create("TimeActivity", p)
+    other = make_batch(2, prefix="x")
+    results = send(other, client, ledger)
+    assert (results[S.STATUS] == "sent").all() and len(results) == 2
+    assert_exactly_once(emu, ledger, pd.concat([batch, other], ignore_index=True))
+
+
+def test_a_second_sender_on_the_same_company_is_refused(client, tmp_path):
+    ledger = tmp_path / "l.sqlite"
+    with (
+        Ledger(ledger) as holder,
+        holder.exclusive(client.target),
+        pytest.raises(LedgerError, match="another qbrecon process"),
+    ):
+        send(make_batch(2), client, ledger)
+
+
+# ------------------------------------------------------------------ undo
+def test_undo_deletes_what_a_send_created_and_allows_sending_again(emu, client, tmp_path):
+    ledger = tmp_path / "l.sqlite"
+    first = send(make_batch(35), client, ledger)
+    second = send(make_batch(5, prefix="z"), client, ledger)
+    assert len(emu.time_activities()) == 40
+
+    # someone edited one in QuickBooks (SyncToken moved on), and deleted another
+    edited, gone = first[S.QBO_ID].iloc[0], first[S.QBO_ID].iloc[1]
+    rec = client.read("TimeActivity", edited)
+    client.request_json(
+        "POST",
+        "timeactivity",
+        body={"Id": edited, "SyncToken": rec["SyncToken"], "sparse": True, "Hours": 3},
+    )
+    rec = client.read("TimeActivity", gone)
+    client.delete("TimeActivity", gone, rec["SyncToken"])
+
+    plan = undo_send(first.attrs["run_id"], client, ledger=ledger, dry_run=True)
+    assert (plan[S.STATUS] == "delete").sum() == 35 and len(emu.time_activities()) == 39
+
+    undone = undo_send(first.attrs["run_id"], client, ledger=ledger, retry=QUICK_RETRY)
+    assert (undone[S.STATUS] == "undone").all()
+    assert "already gone" in undone.set_index(S.QBO_ID).loc[gone, S.MESSAGE]
+    left = emu.time_activities()
+    assert len(left) == 5 and set(left["qbo_id"]) == set(second[S.QBO_ID])
+    with Ledger(ledger) as led:
+        d = led.deliveries(run_id=first.attrs["run_id"])
+        assert (d["state"] == "undone").all() and (d["generation"] == 1).all()
+        assert led.runs(kind="undo")["status"].tolist() == ["finished"]
+
+    again = undo_send(first.attrs["run_id"], client, ledger=ledger)  # idempotent
+    assert (again[S.STATUS] == "skipped").all()
+
+    resent = send(make_batch(35), client, ledger)  # undone entries can be sent again
+    assert (resent[S.STATUS] == "sent").all()
+    assert not set(resent[S.QBO_ID]) & set(first[S.QBO_ID])
+    assert len(emu.time_activities()) == 40 and not markers_in(emu).duplicated().any()
+
+    last = undo_send("last", client, ledger=ledger)
+    assert (last[S.STATUS] == "undone").all() and len(emu.time_activities()) == 5
+
+
+def test_undo_refuses_unknown_runs(client, tmp_path):
+    ledger = tmp_path / "l.sqlite"
+    send(make_batch(2), client, ledger)
+    with pytest.raises(SettingsError, match="no send run"):
+        undo_send("send-nope", client, ledger=ledger)
+    with Ledger(ledger) as led:
+        other = led.start_run(target="qbo:1", kind="send")
+    with pytest.raises(SettingsError, match="not to"):
+        undo_send(other, client, ledger=ledger)
+
+
+# ------------------------------------------------------------------ input checks
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        (S.EMPLOYEE_ID, "", "no QuickBooks employee"),
+        (S.MINUTES, 75, "minutes must be between 0 and 59"),
+        (S.HOURS, -1, "hours must be between 0 and 8760"),
+        (S.BILLABLE_STATUS, "HasBeenBilled", "Billable or NotBillable"),
+        (S.CUSTOMER_ID, "", "billable entry needs a customer"),
+        (S.HOURLY_RATE, float("nan"), "needs an hourly rate"),
+        (S.DESCRIPTION, "x" * 3990, "longer than"),
+        (S.ENTRY_ID, "e00000", "appears twice"),
+        (S.NAME_OF, "Other", "Employee or Vendor"),
+    ],
+)
+def test_bad_batches_are_refused_before_anything_is_sent(
+    client, emu, tmp_path, column, value, expected
+):
+    batch = make_batch(3)
+    batch[S.NAME_OF] = "Employee"
+    batch.loc[1, column] = value
+    if column in (S.CUSTOMER_ID, S.HOURLY_RATE):
+        batch.loc[1, S.BILLABLE_STATUS] = "Billable"
+    with pytest.raises(InputError, match=expected) as info:
+        send(batch, client, tmp_path / "l.sqlite")
+    assert info.value.problems[0].column == column
+    assert emu.stats["api_requests"] == 0
+
+
+def test_every_problem_is_listed_at_once(client, tmp_path):
+    batch = make_batch(4)
+    batch.loc[0, S.MINUTES] = 61
+    batch.loc[2, S.EMPLOYEE_ID] = ""
+    batch.loc[3, S.HOURS] = 0
+    batch.loc[3, S.MINUTES] = 0
+    with pytest.raises(InputError) as info:
+        prepare_batch(batch, file="batch.csv")
+    assert [(p.row, p.column) for p in info.value.problems] == [
+        (2, S.MINUTES),
+        (4, S.EMPLOYEE_ID),
+        (5, S.HOURS),
+    ]
+    assert "batch.csv" in str(info.value)
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(InputError, match="hours"):
+        prepare_batch(make_batch(2).drop(columns=[S.HOURS]))
+
+
+# ------------------------------------------------------------------ properties
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 8759),
+            st.integers(0, 59),
+            st.booleans(),
+            st.text(max_size=300),
+            st.sampled_from(["Employee", "Vendor"]),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_payloads_keep_every_value_and_end_with_the_marker(rows):
+    rows = [r if r[0] or r[1] else (r[0], 1, *r[2:]) for r in rows]
+    n = len(rows)
+    batch = make_batch(n)
+    batch[S.HOURS] = [r[0] for r in rows]
+    batch[S.MINUTES] = [r[1] for r in rows]
+    batch[S.BILLABLE_STATUS] = ["Billable" if r[2] else "NotBillable" for r in rows]
+    batch[S.DESCRIPTION] = pd.array([r[3] for r in rows], dtype="string")
+    batch[S.NAME_OF] = [r[4] for r in rows]
+    b = prepare_batch(batch)
+    rids = pd.Series([request_id_for("qbo:1", e) for e in b[S.ENTRY_ID]])
+    payloads = build_payloads(b, rids)
+    for p, r, rid in zip(payloads, rows, rids, strict=True):
+        assert (p["Hours"], p["Minutes"]) == (r[0], r[1])
+        assert p["BillableStatus"] == ("Billable" if r[2] else "NotBillable")
+        assert p["NameOf"] == r[4] and f"{r[4]}Ref" in p
+        assert p["Description"].endswith(marker_for(rid))
+        assert p["Description"].startswith(r[3].strip())
+        assert len(p["Description"]) <= 4000
+        assert json.loads(json.dumps(p)) == p  # plain JSON types only
