@@ -280,6 +280,27 @@ class Ledger:
             )
         self.log("run_finished", run_id=run_id, message=f"{status}: {_json(dict(summary or {}))}")
 
+    def close_abandoned_runs(self, target: str) -> int:
+        """Mark runs of ``target`` still ``running`` as ``interrupted``; returns how many.
+
+        Call it only while holding :meth:`exclusive` for ``target``: a run is ``running``
+        only while its process holds that lock, so any other is left from a killed process.
+        """
+        with self._tx() as cur:
+            n = cur.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ? "
+                "WHERE target = ? AND status = 'running'",
+                (now(), target),
+            ).rowcount
+        if n:
+            self.log(
+                "runs_interrupted",
+                target=target,
+                level="warning",
+                message=f"{n} earlier run(s) ended without finishing (the process was stopped)",
+            )
+        return n
+
     def runs(self, *, target: str | None = None, kind: str | None = None) -> pd.DataFrame:
         sql, params = "SELECT * FROM runs WHERE 1=1", []
         if target is not None:

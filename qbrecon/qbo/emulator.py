@@ -624,13 +624,14 @@ class QBOEmulator:
         class Handler(_Handler):
             emulator = emu
 
-        server = ThreadingHTTPServer((self.host, self._port), Handler)
-        server.daemon_threads = True
-        server.block_on_close = False
+        server = _Server((self.host, self._port), Handler)
         self._server = server
         self._port = server.server_address[1]
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="qbo-emulator", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="qbo-emulator",
+            daemon=True,
         )
         self._thread.start()
         log.info("QuickBooks Online emulator on %s (company %s)", self.base_url, self.realm_id)
@@ -1089,7 +1090,7 @@ class QBOEmulator:
         window = self.limits.window
         with self._rate_lock:
             for q in (self._arrivals, self._batch_arrivals):
-                while q and q[0] <= now - window:
+                while q and q[0] + window <= now:
                     q.popleft()
             if len(self._arrivals) >= self.limits.requests_per_window:
                 return True
@@ -1681,6 +1682,15 @@ class QBOEmulator:
 
 
 # -------------------------------------------------------------------- handler
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a client that goes away mid-request (a killed sender) is normal here
+        log.debug("emulator: connection from %s ended abruptly", client_address, exc_info=True)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "QBOEmulator/1.0"

@@ -132,7 +132,8 @@ class RateLimiter:
     def _wait_needed(self, now: float, batch: bool) -> float:
         span = self._span()
         for q in (self._all, self._batches):
-            while q and q[0] <= now - span:
+            # the same expression as the wait below, so float rounding cannot disagree
+            while q and q[0] + span <= now:
                 q.popleft()
         wait = max(0.0, self._paused_until - now)
         if len(self._all) >= self.limits.requests_per_window:

@@ -488,7 +488,9 @@ class _Sender:
         try:
             rows = self.client.query_rows("TimeActivity", where)
         except (TransientSendError, RejectedSendError) as exc:
-            log.warning("could not check QuickBooks for %d unconfirmed entries: %s", len(items), exc)
+            log.warning(
+                "could not check QuickBooks for %d unconfirmed entries: %s", len(items), exc
+            )
             return items, False
         found: dict[str, list[dict[str, Any]]] = {}
         for rec in rows:
@@ -510,7 +512,9 @@ class _Sender:
                     f"; QuickBooks holds {len(recs)} TimeActivities with its marker "
                     f"(ids {ids}): delete the extra ones"
                 )
-                log.warning("entry %s: %d TimeActivities carry its marker (%s)", it.entry_id, len(recs), ids)
+                log.warning(
+                    "entry %s: %d TimeActivities carry its marker (%s)", it.entry_id, len(recs), ids
+                )
             details = {
                 "external_id": str(recs[0]["Id"]),
                 "external_version": str(recs[0].get("SyncToken", "")),
@@ -568,7 +572,12 @@ class _Sender:
                 body = it.stored["TimeActivity"] if it.stored is not None else it.payload
                 bid = str(it.stored["bId"]) if it.stored is not None else f"b{i}"
                 items.append({"bId": bid, "operation": "create", "TimeActivity": body})
-                envelope = {"requestid": rid, "bId": bid, "size": len(remaining), "TimeActivity": body}
+                envelope = {
+                    "requestid": rid,
+                    "bId": bid,
+                    "size": len(remaining),
+                    "TimeActivity": body,
+                }
                 intents.append(
                     {
                         S.ENTRY_ID: it.entry_id,
@@ -598,13 +607,20 @@ class _Sender:
             except AuthError as err:
                 # refused before running: nothing of this request reached the books
                 self.record(
-                    [(it, "failed", {S.ERROR_CODE: "auth", S.MESSAGE: str(err)}) for it in remaining], rid
+                    [
+                        (it, "failed", {S.ERROR_CODE: "auth", S.MESSAGE: str(err)})
+                        for it in remaining
+                    ],
+                    rid,
                 )
                 raise
             except RejectedSendError as err:
                 fault = err.fault or {}
                 code = fault.get("code") or "rejected"
-                self.record([(it, "failed", {S.ERROR_CODE: code, S.MESSAGE: str(err)}) for it in remaining], rid)
+                self.record(
+                    [(it, "failed", {S.ERROR_CODE: code, S.MESSAGE: str(err)}) for it in remaining],
+                    rid,
+                )
                 if fault.get("class") == COMPANY:
                     raise
                 return
@@ -628,10 +644,15 @@ class _Sender:
             fault = getattr(last_err, "fault", None) or {}
             code = fault.get("code") or "transient"
             msg = f"not sent after {sends} attempt(s): {last_err}"
-            self.record([(it, "failed", {S.ERROR_CODE: code, S.MESSAGE: msg}) for it in remaining], rid)
+            self.record(
+                [(it, "failed", {S.ERROR_CODE: code, S.MESSAGE: msg}) for it in remaining], rid
+            )
 
     def _read_answers(
-        self, items: list[dict[str, Any]], remaining: list[_Item], answers: Mapping[str, dict[str, Any]]
+        self,
+        items: list[dict[str, Any]],
+        remaining: list[_Item],
+        answers: Mapping[str, dict[str, Any]],
     ) -> tuple[list[tuple[_Item, str, dict[str, Any]]], list[_Item]]:
         """Match a batch answer to its entries by bId, trusting a success only with its marker."""
         done: list[tuple[_Item, str, dict[str, Any]]] = []
@@ -652,12 +673,17 @@ class _Sender:
                     unclear.append(it)
             elif isinstance(answer.get("Fault"), dict):
                 fault = parse_fault(json.dumps({"Fault": answer["Fault"]})) or {}
-                text = " ".join(f"{e.get('message')} {e.get('detail')}" for e in fault.get("errors", []))
+                text = " ".join(
+                    f"{e.get('message')} {e.get('detail')}" for e in fault.get("errors", [])
+                )
                 cls = classify_fault(None, fault.get("code"), text)
                 if cls in (THROTTLED, UNKNOWN):
                     unclear.append(it)
                 else:
-                    details = {S.ERROR_CODE: fault.get("code") or "rejected", S.MESSAGE: _friendly(fault)}
+                    details = {
+                        S.ERROR_CODE: fault.get("code") or "rejected",
+                        S.MESSAGE: _friendly(fault),
+                    }
                     done.append((it, "failed", details))
             else:
                 unclear.append(it)
@@ -913,6 +939,7 @@ def _send(b, client, led: Ledger, *, retry, concurrency, progress, note) -> pd.D
     target = client.target
     sender = _Sender(client, led, retry=retry, concurrency=concurrency, progress=progress)
     ids = b[S.ENTRY_ID].tolist()
+    led.close_abandoned_runs(target)
     run_id = led.start_run(target=target, kind="send", note=note)
     sender.run_id = run_id
     started = time.monotonic()
@@ -1116,6 +1143,7 @@ def _undo(
     d: pd.DataFrame, run_id: str, client: Any, led: Ledger, retry: RetryPolicy
 ) -> pd.DataFrame:
     target = client.target
+    led.close_abandoned_runs(target)
     undo_id = led.start_run(target=target, kind="undo", note=f"undo of {run_id}")
     sender = _Sender(client, led, retry=retry, concurrency=1, progress=False)
     sender.run_id = undo_id
@@ -1389,9 +1417,10 @@ def create_missing(
     try:
         ctx = led.exclusive(target) if led is not None else contextlib.nullcontext()
         with ctx:
-            run_id = (
-                led.start_run(target=target, kind="create", note="create missing") if led else None
-            )
+            run_id = None
+            if led is not None:
+                led.close_abandoned_runs(target)
+                run_id = led.start_run(target=target, kind="create", note="create missing")
             for row in p.to_dict("records"):
                 res = {c: row[c] for c in (*PROPOSAL_COLUMNS, S.FULL_NAME)}
                 res.update({S.STATUS: None, S.QB_ID: None, S.ERROR_CODE: None, S.MESSAGE: None})
