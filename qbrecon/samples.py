@@ -333,7 +333,9 @@ def _traps() -> list[Entry]:
               dt.datetime(2026, 10, 19, 13, 0, 0), 90 * 60, True),
         # cells a spreadsheet would take for formulas
         Entry(_person("maya"), "cafe_menu", "Design", "=Menu v2 (client asked for \"bolder\")",
-              dt.datetime(2026, 10, 29, 15, 10, 0), 40 * 60, True),
+              dt.datetime(2026, 11, 6, 15, 10, 0), 40 * 60, True),
+        Entry(_person("robert"), "hartwell", "Development", "=SUM() fix in the budget sheet",
+              dt.datetime(2026, 10, 30, 16, 20, 0), 25 * 60, True),
         Entry(_person("sofia"), "acme_brand", "Design", "@Maya review comments, round 2",
               dt.datetime(2026, 11, 12, 11, 0, 0), 55 * 60, True),
         Entry(_person("dkim"), "t_portal", "Research", "+1 usability session",
@@ -391,6 +393,9 @@ def _csv_text(rows: list[list[str]], *, quote_all: bool, newline: str) -> str:
     return buf.getvalue()
 
 
+#: first characters that make a spreadsheet cell a formula
+FORMULA_CHARS = ("=", "+", "-", "@")
+
 CLOCKIFY_HEADER = ["Project", "Client", "Description", "Task", "User", "Group", "Email", "Tags",
                    "Billable", "Start Date", "Start Time", "End Date", "End Time", "Duration (h)",
                    "Duration (decimal)", "Billable Rate (USD)", "Billable Amount (USD)",
@@ -434,6 +439,11 @@ def _clockify_xlsx(entries: list[Entry]) -> bytes:
         row[15] = float(row[15])
         row[16] = float(row[16])
         ws.append(row)
+    for cells in ws.iter_rows(min_row=2):
+        for cell in cells:
+            # text a spreadsheet would run as a formula stays text
+            if isinstance(cell.value, str) and cell.value[:1] in FORMULA_CHARS:
+                cell.data_type = "s"
     fixed = dt.datetime(*_XLSX_TIME)
     wb.properties.creator = "Clockify"
     wb.properties.created = fixed
@@ -980,8 +990,8 @@ Entries
 - A billable entry with no rate (`Jonathon Whitfield`, 10/19: Clockify writes `0.00`);
   Toggl's current layout has no rate column at all.
 - A description with a line break inside the quotes (Clockify CSV, 10/19), and
-  descriptions starting with `=`, `@`, `+` and `-` (formula injection if written to a
-  spreadsheet unescaped).
+  descriptions starting with `=`, `@`, `+` and `-` in every file (formula injection if
+  written to a spreadsheet unescaped; in the Clockify XLSX they are text cells).
 - A few Clockify period-1 times without seconds (`10:23 AM`) among `10:23:52 AM`.
 - Clockify `Tags` with several values (`Meetings, Client`).
 

@@ -128,6 +128,7 @@ def test_entry_counts_and_traps_are_there():
     assert any(r["Approved?"] == "No" for r in harvest)
     assert any("\n" in r["Description"] for r in c1)
     assert {r["Description"][:1] for r in c1 + c2 + toggl} | {r["Notes"][:1] for r in harvest} >= set("=@+-")
+    assert any(r["Description"].startswith("=") for r in c1)
     assert any(re.fullmatch(r"\d\d:\d\d [AP]M", r["Start Time"]) for r in c1)  # no seconds
     assert all(re.fullmatch(r"\d\d:\d\d:\d\d", r["Start Time"]) for r in c2)  # 24-hour
     assert any(int(r["Start Date"][:2]) > 12 for r in c2)  # DD/MM is decidable from the data
@@ -135,6 +136,15 @@ def test_entry_counts_and_traps_are_there():
     assert any(re.fullmatch(r"\d:\d\d:\d\d", r["Duration"]) for r in toggl)  # unpadded
     assert "Hannah Brooks" in {r["User"] for r in c1} and "Hannah Brooks" not in {r["User"] for r in c2}
     assert "Lena Fischer" in {r["User"] for r in c2}
+
+
+def test_formula_like_text_in_the_xlsx_is_stored_as_text():
+    wb = load_workbook(REPO_SAMPLES / samples_mod.CLOCKIFY_P2)
+    risky = [c for row in wb.worksheets[0].iter_rows() for c in row
+             if isinstance(c.value, str) and c.value[:1] in "=+-@"]
+    wb.close()
+    assert {c.value[0] for c in risky} >= {"=", "@"}
+    assert all(c.data_type == "s" for c in risky)
 
 
 def test_raw_file_formats_follow_the_trackers():
