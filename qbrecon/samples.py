@@ -784,9 +784,11 @@ def _expected(entries: list[Entry]) -> bytes:
     rows: dict[tuple[str, str], tuple[str, str]] = {}
     for e in entries:
         p = e.person
-        rows[("employee", p.tracked_as)] = (p.qbo_id or "", p.display if p.qbo_id else "")
+        # source names as the canonical entries carry them: outer spaces trimmed
+        rows[("employee", p.tracked_as.strip())] = (p.qbo_id or "", p.display if p.qbo_id else "")
         if e.work:
             client, project, true = _W[e.work]
+            client, project = client.strip(), project.strip()
             source = f"{client}:{project}" if client else project
             c = _CUSTOMER_BY_FULL.get(true) if true else None
             rows[("customer", source)] = (c.qbo_id, c.full) if c else ("", "")
@@ -926,7 +928,7 @@ them and fails when they drift.
 | `qbd/lists.IIF` | the same company in QuickBooks Desktop: an IIF list export (Windows-1252, CRLF) with `!HDR`, `!ACCNT`, `!EMP`, `!VEND`, `!CUST`, `!INVITEM`, `!CLASS`, `!OTHERNAME` |
 | `qbd/CustomerQueryRs.xml` | qbXML CustomerQueryRs from an iterator query: two responses saved one after the other |
 | `qbd/EmployeeQueryRs.xml` | qbXML EmployeeQueryRs (`ActiveStatus` All) |
-| `expected_matches.csv` | the truth: `kind, source_name, qb_id, qb_name` for every name the trackers use, against the QuickBooks Online lists; `qb_id` empty where QuickBooks has no record. `source_name` is exactly as the tracker writes it (spaces included): the user name (Harvest: first and last name joined by a space), and for customers `Client:Project`, or `Project` when the entry has no client |
+| `expected_matches.csv` | the truth: `kind, source_name, qb_id, qb_name` for every name the trackers use, against the QuickBooks Online lists; `qb_id` empty where QuickBooks has no record. `source_name` is the name as the loaded entries carry it (the tracker's text with outer spaces trimmed; inner spaces kept): the user name (Harvest: first and last name joined by a space), and for customers `Client:Project`, or `Project` when the entry has no client |
 
 ## People: tracker name → QuickBooks
 

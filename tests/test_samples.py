@@ -86,11 +86,11 @@ def test_every_tracker_name_has_exactly_one_truth_row():
     for source, rows in _tracker_rows().items():
         for r in rows:
             if source == "harvest":
-                people.add(f"{r['First Name']} {r['Last Name']}")
-                client, project = r["Client"], r["Project"]
+                people.add(f"{r['First Name']} {r['Last Name']}".strip())
+                client, project = r["Client"].strip(), r["Project"].strip()
             else:
-                people.add(r["User"])
-                client, project = r["Client"] or "", r["Project"] or ""
+                people.add(r["User"].strip())
+                client, project = (r["Client"] or "").strip(), (r["Project"] or "").strip()
             if project:
                 customers.add(f"{client}:{project}" if client else project)
     truth = _expected()
@@ -136,6 +136,7 @@ def test_entry_counts_and_traps_are_there():
     assert any(re.fullmatch(r"\d:\d\d:\d\d", r["Duration"]) for r in toggl)  # unpadded
     assert "Hannah Brooks" in {r["User"] for r in c1} and "Hannah Brooks" not in {r["User"] for r in c2}
     assert "Lena Fischer" in {r["User"] for r in c2}
+    assert "Sofia  Marquez " in {r["User"] for r in c1}  # double and trailing space in the file
 
 
 def test_formula_like_text_in_the_xlsx_is_stored_as_text():
@@ -193,3 +194,17 @@ def test_desktop_samples_state_the_same_company():
     only_iif = read_qb_lists(REPO_SAMPLES / "qbd" / "lists.IIF")
     assert only_iif.employees.set_index(S.NAME).loc["Hannah Brooks", S.ACTIVE] == False  # noqa: E712
     assert set(only_iif.items[S.FULL_NAME]) == set(qbo.items[S.FULL_NAME]) - {"Hours", "Services"}
+
+
+def test_truth_source_names_are_what_the_loaded_entries_carry():
+    import pandas as pd
+
+    from qbrecon import read_time_entries
+
+    entries = pd.concat([read_time_entries(REPO_SAMPLES / sub) for sub in ("clockify", "toggl", "harvest")])
+    assert entries[S.ENTRY_ID].is_unique
+    truth = _expected()
+    named = entries[entries[S.PROJECT] != ""]
+    customers = named[S.PROJECT].where(named[S.CLIENT] == "", named[S.CLIENT] + ":" + named[S.PROJECT])
+    assert {t["source_name"] for t in truth if t["kind"] == "employee"} == set(entries[S.USER])
+    assert {t["source_name"] for t in truth if t["kind"] == "customer"} == set(customers)
