@@ -378,6 +378,25 @@ def test_iif_quoted_fields_and_extra_empty_fields(tmp_path):
     assert e[S.ACTIVE].tolist() == [True, False]
 
 
+def test_iif_section_declared_twice_with_other_columns(tmp_path):
+    text = ("!CUST\tNAME\tHIDDEN\nCUST\tAcme\tN\n!ACCNT\tNAME\nACCNT\tBank\n"
+            "!CUST\tNAME\tREFNUM\tEMAIL\tHIDDEN\nCUST\tAcme:Web\t9\tweb@acme.example\tY\n")
+    c = read_qb_lists(_write(tmp_path, "c.iif", text)).customers
+    assert c[[S.QB_ID, S.FULL_NAME, S.LEVEL, S.ACTIVE]].values.tolist() == [
+        ["Acme", "Acme", 0, True], ["9", "Acme:Web", 1, False]]
+
+
+def test_empty_query_response_gives_empty_lists(tmp_path):
+    (tmp_path / "Customer.json").write_text('{"QueryResponse": {}, "time": "2026-11-16T08:30:12-08:00"}')
+    lists = read_qb_lists(tmp_path)
+    assert lists.customers.empty and list(lists.customers.columns) == list(S.LIST_DTYPES)
+
+
+def test_windows_1252_export(tmp_path):
+    (tmp_path / "c.csv").write_bytes("Customer,Status\r\nCafé Lumière,Active\r\n".encode("cp1252"))
+    assert read_qb_lists(tmp_path / "c.csv").customers[S.NAME].tolist() == ["Café Lumière"]
+
+
 def _write(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text)

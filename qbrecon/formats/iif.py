@@ -105,8 +105,10 @@ def parse_iif(
     """
     text = decode_text(data, file=file) if isinstance(data, bytes) else data.lstrip("\ufeff")
     keep_set = None if keep is None else {k.upper() for k in keep}
-    headers: dict[str, tuple[list[str], int]] = {}
-    rows: dict[str, list[list]] = {}
+    headers: dict[str, tuple[list[str], int]] = {}  # the header in force for each section
+    all_headers: dict[str, dict[int, list[str]]] = {}  # every header line of each section
+    # records per (section, header line): a section may be declared more than once
+    rows: dict[tuple[str, int], list[list]] = {}
     problems: list[Problem] = []
     seen_header = False
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -126,6 +128,7 @@ def parse_iif(
             while names and not names[-1]:
                 names.pop()
             headers[key] = (_unique(names), lineno)
+            all_headers.setdefault(key, {})[lineno] = headers[key][0]
             continue
         key = first.upper()
         if keep_set is not None and key not in keep_set:
@@ -147,19 +150,24 @@ def parse_iif(
                 f"{key} record has {len(values)} fields; its !{key} header on line {hline} "
                 f"has {len(names)}", row=lineno, column=f"field {len(names) + 1}", value=extra[0]))
             continue
-        rows.setdefault(key, []).append([*values[: len(names)], lineno])
+        rows.setdefault((key, hline), []).append([*values[: len(names)], lineno])
     if not seen_header:
         raise InputError("is not an IIF file: it has no !KEY header line", file=file)
     if problems:
         raise InputError("IIF records do not fit their header lines", file=file, problems=problems)
+    blocks: dict[str, list[pd.DataFrame]] = {}
+    for (key, hline), recs in rows.items():
+        names = all_headers[key][hline]
+        blocks.setdefault(key, []).append(pd.DataFrame(recs, columns=[*names, LINE]))
     out = {}
     for key, (names, _) in headers.items():
         if keep_set is not None and key not in keep_set:
             continue
-        recs = rows.get(key, [])
-        frame = pd.DataFrame(recs, columns=[*names, LINE]) if recs else pd.DataFrame(
-            {**{n: pd.Series(dtype=object) for n in names}, LINE: pd.Series(dtype="int64")})
-        out[key] = frame
+        if key in blocks:
+            out[key] = pd.concat(blocks[key], ignore_index=True).fillna("")
+        else:
+            out[key] = pd.DataFrame({**{n: pd.Series(dtype=object) for n in names},
+                                     LINE: pd.Series(dtype="int64")})
     return out
 
 
