@@ -415,7 +415,7 @@ def test_qbxml_records_without_listid_are_listed(tmp_path):
            "<EmployeeRet><Name>Ada</Name></EmployeeRet><EmployeeRet><ListID>1</ListID></EmployeeRet>"
            "</EmployeeQueryRs></QBXMLMsgsRs></QBXML>")
     err = _error(tmp_path, "e.xml", xml)
-    assert [p.column for p in err.problems] == ["ListID", "Name"]
+    assert [(p.row, p.column) for p in err.problems] == [(1, "ListID"), (2, "Name")]
 
 
 def test_qbo_export_bad_status_names_row_and_column(tmp_path):

@@ -151,7 +151,8 @@ def qbxml_list_records(root: ET.Element, *, file: str | None = None) -> list[Lis
         active, bad = parse_flags(frame[S.ACTIVE])
         if bad.any():
             raise InputError("qbXML list records have a bad IsActive", file=file, problems=[
-                Problem(f"record {o}: IsActive must be true or false", column="IsActive", value=v)
+                Problem(f"record {o}: IsActive must be true or false", row=int(o), column="IsActive",
+                        value=v)
                 for o, v in zip(frame.loc[bad, ROW], frame.loc[bad, S.ACTIVE], strict=True)])
         cols = {c: frame[c] for c in frame.columns if c not in (S.ACTIVE, ROW)}
         cols[S.ACTIVE] = active.fillna(True)
@@ -174,9 +175,9 @@ def _record(ret: ET.Element, tag: str, ordinal: int, problems: list[Problem]) ->
     list_id, name = text("ListID"), text("Name")
     label = f"{tag} {ordinal}" + (f" ({name!r})" if name else "")
     if not list_id:
-        problems.append(Problem(f"{label} has no ListID", column="ListID"))
+        problems.append(Problem(f"{label} has no ListID", row=ordinal, column="ListID"))
     if not name:
-        problems.append(Problem(f"{label} has no Name", column="Name"))
+        problems.append(Problem(f"{label} has no Name", row=ordinal, column="Name"))
     rec = {
         S.QB_ID: list_id,
         S.NAME: name,
