@@ -12,10 +12,9 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from .. import schema as S
 from ..errors import RejectedSendError
@@ -27,7 +26,6 @@ log = logging.getLogger("qbrecon")
 #: the entities fetched, in order
 LIST_ENTITIES = ("Employee", "Vendor", "Customer", "Item", "Class")
 ALL_ACTIVE_STATES = "Active IN (true, false)"
-DELETED_SUFFIX = " (deleted)"
 
 
 def fetch_qb_records(
@@ -67,7 +65,8 @@ def fetch_qb_lists(client: Any, *, page_size: int = 1000) -> QBLists:
         lists = qbrecon.fetch_qb_lists(client)
         lists.customers[["full_name", "level", "active"]]
     """
-    return records_to_lists(fetch_qb_records(client, page_size=page_size))
+    records = fetch_qb_records(client, page_size=page_size)
+    return records_to_lists(records, source=f"QuickBooks Online company {client.realm_id}")
 
 
 def write_query_responses(
@@ -86,103 +85,35 @@ def write_query_responses(
 
 
 # ----------------------------------------------------------------- conversion
-def _strip_deleted(s: pd.Series) -> pd.Series:
-    return s.str.replace(r" \(deleted\)$", "", regex=True)
-
-
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in frame.columns:
-        return frame[name]
-    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-
-
-def _ref_value(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: str(v.get("value", "")) if isinstance(v, dict) else "").astype(S.STRING)
-
-
-def _text(s: pd.Series) -> pd.Series:
-    return s.astype(object).where(s.notna(), "").astype(str).astype(S.STRING)
-
-
-def _base(records: list[dict[str, Any]], name_key: str) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
-    n = len(frame)
-    name = _strip_deleted(_text(_col(frame, name_key)))
-    active = _col(frame, "Active")
-    active = active.map(lambda v: str(v).lower() != "false" if v is not None else True).astype(bool)
-    return pd.DataFrame(
-        {
-            S.QB_ID: _text(_col(frame, "Id")),
-            S.NAME: name,
-            S.FULL_NAME: name,
-            S.PARENT_ID: _ref_value(_col(frame, "ParentRef")),
-            S.LEVEL: pd.to_numeric(_col(frame, "Level"), errors="coerce").fillna(0).astype("int64"),
-            S.ACTIVE: active,
-        },
-        index=range(n),
-    ), frame
-
-
-def _people(records: list[dict[str, Any]], number_key: str) -> pd.DataFrame:
-    out, raw = _base(records, "DisplayName")
-    email = _col(raw, "PrimaryEmailAddr").map(
-        lambda v: v.get("Address", "") if isinstance(v, dict) else ""
-    )
-    out[S.FIRST_NAME] = _text(_col(raw, "GivenName"))
-    out[S.LAST_NAME] = _text(_col(raw, "FamilyName"))
-    out[S.EMAIL] = _text(email)
-    out[S.NUMBER] = _text(_col(raw, number_key))
-    return out
-
-
-def _customers(records: list[dict[str, Any]]) -> pd.DataFrame:
-    out, raw = _base(records, "DisplayName")
-    fqn = _text(_col(raw, "FullyQualifiedName"))
-    # an inactive customer's path carries the suffix on its own segment
-    fqn = fqn.str.replace(r" \(deleted\)(?=:|$)", "", regex=True)
-    out[S.FULL_NAME] = fqn.where(fqn != "", out[S.NAME])
-    missing = (fqn == "") & (out[S.PARENT_ID] != "")
-    if missing.any():  # rebuild paths from the tree where QuickBooks did not give them
-        by_id = dict(
-            zip(out[S.QB_ID], zip(out[S.NAME], out[S.PARENT_ID], strict=True), strict=True)
-        )
-
-        def path(qid: str, depth: int = 0) -> tuple[str, int]:
-            name, parent = by_id.get(qid, ("", ""))
-            if not parent or parent not in by_id or depth > 10:
-                return name, 0
-            p, level = path(parent, depth + 1)
-            return f"{p}:{name}", level + 1
-
-        rebuilt = out.loc[missing, S.QB_ID].map(path)
-        out.loc[missing, S.FULL_NAME] = rebuilt.map(lambda t: t[0]).astype(S.STRING)
-        out.loc[missing, S.LEVEL] = rebuilt.map(lambda t: t[1]).astype("int64")
-    return out
-
-
-def _items(records: list[dict[str, Any]]) -> pd.DataFrame:
-    out, raw = _base(records, "Name")
-    fqn = _text(_col(raw, "FullyQualifiedName"))
-    out[S.FULL_NAME] = fqn.where(fqn != "", out[S.NAME])
-    out[S.ITEM_TYPE] = _text(_col(raw, "Type"))
-    return out
-
-
 def records_to_lists(
-    records: Mapping[str, list[dict[str, Any]]], *, service_items_only: bool = True
+    records: Mapping[str, list[dict[str, Any]]],
+    *,
+    service_items_only: bool = True,
+    source: str | None = None,
 ) -> QBLists:
-    """QBLists from QuickBooks Online records keyed by entity (Employee, Vendor, ...)."""
-    items = _items(records.get("Item", []))
+    """QBLists from QuickBooks Online records keyed by entity (Employee, Vendor, ...).
+
+    The records go through the same conversion as QBO query-response files
+    (:func:`qbrecon.formats.qbojson.qbo_json_records`, then
+    :func:`qbrecon.qblists.lists_from_records`): names lose the `` (deleted)`` suffix,
+    the customer tree is rebuilt and checked.
+
+    Args:
+        records: raw records per entity, as :func:`fetch_qb_records` returns them.
+        service_items_only: keep only items of type Service (what TimeActivity uses).
+        source: how errors name where the records came from.
+    """
+    from ..formats.qbojson import qbo_json_records
+    from ..qblists import lists_from_records
+
+    doc = [{"QueryResponse": {entity: rows}} for entity, rows in records.items() if rows]
+    if not doc:
+        return QBLists()
+    lists = lists_from_records(qbo_json_records(doc, file=source))
     if service_items_only:
-        items = items[items[S.ITEM_TYPE] == "Service"].reset_index(drop=True)
-    classes, _ = _base(records.get("Class", []), "Name")
-    return QBLists(
-        employees=_people(records.get("Employee", []), "EmployeeNumber"),
-        vendors=_people(records.get("Vendor", []), "AcctNum"),
-        customers=_customers(records.get("Customer", [])),
-        items=items,
-        classes=classes,
-    )
+        items = lists.items[lists.items[S.ITEM_TYPE] == "Service"].reset_index(drop=True)
+        lists = replace(lists, items=items)
+    return lists
 
 
 __all__ = ["fetch_qb_lists", "fetch_qb_records", "records_to_lists", "write_query_responses"]
