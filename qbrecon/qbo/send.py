@@ -311,14 +311,16 @@ def _progress_enabled(progress: bool | None) -> bool:
 def _progress_bar(total: int, enabled: bool, desc: str):
     if not enabled or total <= CHUNK_SIZE:
         return contextlib.nullcontext(None)
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return contextlib.nullcontext(None)
     import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tqdm.auto warns when ipywidgets is missing
+        # tqdm.auto warns (once, on import) when a notebook lacks ipywidgets; it then
+        # falls back to a text bar, which is fine
+        warnings.simplefilter("ignore")
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency
+            return contextlib.nullcontext(None)
         return tqdm(total=total, desc=desc, unit="entry", leave=True)
 
 
