@@ -429,12 +429,19 @@ class Ledger:
             )
             return self._conn.total_changes - before
 
-    def record_outcomes(self, target: str, outcomes: Iterable[Mapping[str, Any]]) -> None:
+    def record_outcomes(
+        self,
+        target: str,
+        outcomes: Iterable[Mapping[str, Any]],
+        *,
+        events: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
         """Commit the outcome of requests: each has ``entry_id`` and ``state``.
 
         Optional keys: ``external_id``, ``external_version``, ``error_code``, ``message``.
         A ``failed`` or ``undone`` outcome bumps the generation, so the next attempt
-        carries a new request id. All outcomes commit in one transaction.
+        carries a new request id. All outcomes commit in one transaction, together with
+        the log ``events`` given (as for :meth:`log_many`).
         """
         t = now()
         rows = []
@@ -455,6 +462,7 @@ class Ledger:
                     str(o[S.ENTRY_ID]),
                 )
             )
+        log_rows = self._log_rows(events)
         with self._tx() as cur:
             cur.executemany(
                 """UPDATE deliveries SET state = ?, generation = generation + ?,
@@ -464,6 +472,8 @@ class Ledger:
                    WHERE target = ? AND entry_id = ?""",
                 rows,
             )
+            if log_rows:
+                cur.executemany(_LOG_INSERT, log_rows)
 
     # --------------------------------------------------------------------- lock
     @contextlib.contextmanager
@@ -533,8 +543,16 @@ class Ledger:
     def log_many(self, events: Iterable[Mapping[str, Any]]) -> None:
         """Append several events in one transaction; each takes :meth:`log`'s keywords
         plus ``event``."""
+        rows = self._log_rows(events)
+        if not rows:
+            return
+        with self._tx() as cur:
+            cur.executemany(_LOG_INSERT, rows)
+
+    @staticmethod
+    def _log_rows(events: Iterable[Mapping[str, Any]]) -> list[tuple]:
         t = now()
-        rows = [
+        return [
             (
                 t,
                 e.get("run_id"),
@@ -549,15 +567,6 @@ class Ledger:
             )
             for e in events
         ]
-        if not rows:
-            return
-        with self._tx() as cur:
-            cur.executemany(
-                """INSERT INTO log (at, run_id, target, entry_id, request_id, event, level,
-                                    message, request, response)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                rows,
-            )
 
     def log_frame(
         self,
@@ -583,6 +592,11 @@ class Ledger:
             params.append(int(limit))
         frame = self._frame(sql, params, LOG_COLUMNS)
         return frame.iloc[::-1].reset_index(drop=True)
+
+
+_LOG_INSERT = """INSERT INTO log (at, run_id, target, entry_id, request_id, event, level,
+                                   message, request, response)
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 
 def _lock_is_stale(lock_host: str, lock_pid: int, host: str) -> bool:

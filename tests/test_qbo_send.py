@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+from dataclasses import replace
 
 import hypothesis.strategies as st
 import pandas as pd
@@ -22,6 +23,7 @@ from qbrecon import schema as S
 from qbrecon.errors import AuthError, InputError, LedgerError, SettingsError
 from qbrecon.ledger import Ledger, request_id_for
 from qbrecon.qbo.emulator import QBOEmulator
+from qbrecon.qbo.limits import QBOLimits, RetryPolicy
 from qbrecon.qbo.send import build_payloads, marker_for, prepare_batch, send_to_qbo, undo_send
 
 
@@ -197,7 +199,7 @@ def test_429_storm_waits_and_retries(tmp_path, fmt):
             batch,
             client,
             tmp_path / "l.sqlite",
-            retry=QUICK_RETRY.__class__(max_attempts=30, base_delay=0.01, max_delay=0.02),
+            retry=RetryPolicy(max_attempts=30, base_delay=0.01, max_delay=0.02),
         )
         assert (results[S.STATUS] == "sent").all()
         assert emu.stats["throttled"] >= 1
@@ -208,14 +210,16 @@ def test_429_storm_waits_and_retries(tmp_path, fmt):
 
 
 def test_client_limiter_keeps_below_the_server_limit(tmp_path):
-    limits = FAST_LIMITS.__class__(
-        requests_per_window=500, batches_per_window=4, window=0.5, throttle_wait=0.5
-    )
-    with QBOEmulator(seed="builtin", limits=limits) as emu:
-        client = emu.connect(tmp_path / "t.json", timeout=5)
+    server = QBOLimits(requests_per_window=500, batches_per_window=4, window=0.5, throttle_wait=0.5)
+    # the client keeps its window 30% longer: in this short window that covers the jitter
+    # between sending and arrival of threads on a busy machine (2% of a real minute does)
+    client_limits = replace(server, margin=0.3)
+    with QBOEmulator(seed="builtin", limits=server) as emu:
+        client = emu.connect(tmp_path / "t.json", timeout=5, limits=client_limits)
         results = send(make_batch(300), client, tmp_path / "l.sqlite", concurrency=3)
         assert (results[S.STATUS] == "sent").all()
         assert emu.stats["throttled"] == 0  # 10 batch requests at 4 per window, never a 429
+        assert client.limiter.waited > 0  # it did have to hold requests back
 
 
 # ------------------------------------------------------------------ tokens

@@ -1693,6 +1693,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in separate writes: without TCP_NODELAY the body waits for
+    # the client's delayed ACK (~40 ms per answer)
+    disable_nagle_algorithm = True
     server_version = "QBOEmulator/1.0"
     timeout = 60
     emulator: QBOEmulator

@@ -348,9 +348,16 @@ class _Sender:
         self.stats = _Run()
         self.run_id = ""
         self.bar: Any = None
+        self.buffer_http = True
+        self._tl = threading.local()
 
     # ------------------------------------------------------------- logging
     def log_exchange(self, ex: dict[str, Any]) -> None:
+        """The client's exchange hook: one ``http`` log event per attempt.
+
+        The event is held (per thread) and committed in the same transaction as the
+        outcomes it leads to, or on its own by :meth:`flush`; it never holds a token.
+        """
         params = ex.get("params") or {}
         body = ex.get("body")
         with contextlib.suppress(TypeError, ValueError):
@@ -362,32 +369,53 @@ class _Sender:
             else ("warning" if status is not None else "error")
         )
         path = str(ex.get("url", "")).split("/company/", 1)[-1]
-        msg = f"{ex.get('method')} {path} -> {status if status is not None else ex.get('error')} in {ex.get('elapsed_ms')} ms"
-        self.led.log(
-            "http",
-            run_id=self.run_id,
-            target=self.target,
-            request_id=params.get("requestid"),
-            level=level,
-            message=msg,
-            request={
+        shown = status if status is not None else ex.get("error")
+        event = {
+            "event": "http",
+            "run_id": self.run_id,
+            "target": self.target,
+            "request_id": params.get("requestid"),
+            "level": level,
+            S.MESSAGE: f"{ex.get('method')} {path} -> {shown} in {ex.get('elapsed_ms')} ms",
+            "request": {
                 "method": ex.get("method"),
                 "url": ex.get("url"),
                 "params": params,
                 "body": body,
             },
-            response={
+            "response": {
                 "status": status,
                 "elapsed_ms": ex.get("elapsed_ms"),
                 "intuit_tid": ex.get("intuit_tid"),
                 "error": ex.get("error"),
                 "body": ex.get("response"),
             },
-        )
+        }
+        if self.buffer_http:
+            self._stash().append(event)
+        else:
+            self.led.log_many([event])
         with self.lock:
             self.stats.requests += 1
             if status == 429:
                 self.stats.throttled += 1
+
+    def _stash(self) -> list[dict[str, Any]]:
+        stash = getattr(self._tl, "stash", None)
+        if stash is None:
+            stash = self._tl.stash = []
+        return stash
+
+    def _take_stash(self) -> list[dict[str, Any]]:
+        events = self._stash()
+        self._tl.stash = []
+        return events
+
+    def flush(self) -> None:
+        """Commit this thread's held ``http`` events."""
+        events = self._take_stash()
+        if events:
+            self.led.log_many(events)
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
@@ -402,20 +430,18 @@ class _Sender:
     def record(
         self, outcomes: list[tuple[_Item, str, dict[str, Any]]], request_id: str | None
     ) -> None:
-        """Commit outcomes (item, state, details) in one transaction, log them, keep results."""
-        if not outcomes:
-            return
-        self.led.record_outcomes(
-            self.target,
-            [
-                {S.ENTRY_ID: it.entry_id, "state": state, **details}
-                for it, state, details in outcomes
-            ],
-        )
-        events = []
+        """Commit outcomes (item, state, details), the held ``http`` events and one event per
+        entry in one transaction, and keep the results."""
+        events = self._take_stash()
         for it, state, details in outcomes:
             code = details.get(S.ERROR_CODE)
             message = details.get(S.MESSAGE) or ""
+            if state == "sent":
+                text = f"QuickBooks TimeActivity {details.get('external_id')}" + (
+                    f" ({message})" if message else ""
+                )
+            else:
+                text = message
             events.append(
                 {
                     "event": state,
@@ -424,25 +450,36 @@ class _Sender:
                     S.ENTRY_ID: it.entry_id,
                     "request_id": request_id,
                     "level": "info" if state == "sent" else "error",
-                    S.MESSAGE: message
-                    if state != "sent"
-                    else f"QuickBooks TimeActivity {details.get('external_id')}"
-                    + (f" ({message})" if message else ""),
+                    S.MESSAGE: text,
                 }
             )
+        if outcomes:
+            rows = [
+                {S.ENTRY_ID: it.entry_id, "state": state, **details}
+                for it, state, details in outcomes
+            ]
+            self.led.record_outcomes(self.target, rows, events=events)
+        elif events:
+            self.led.log_many(events)
+        for it, state, details in outcomes:
             if state == "sent":
-                row = ("sent", details.get("external_id"), None, message or None)
+                row = ("sent", details.get("external_id"), None, details.get(S.MESSAGE) or None)
             else:
-                row = ("failed", None, None if code is None else str(code), message)
+                code = details.get(S.ERROR_CODE)
+                row = (
+                    "failed",
+                    None,
+                    None if code is None else str(code),
+                    details.get(S.MESSAGE) or "",
+                )
             self._set(it.entry_id, it.in_batch, row)
-        self.led.log_many(events)
         with self.lock:
             for _, state, _ in outcomes:
                 if state == "sent":
                     self.stats.sent += 1
                 else:
                     self.stats.failed += 1
-            if self.bar is not None:
+            if self.bar is not None and outcomes:
                 self.bar.update(len(outcomes))
 
     def leave_unknown(self, items: list[_Item], err: Exception | None, attempts: int) -> None:
@@ -454,7 +491,8 @@ class _Sender:
             "send checks QuickBooks for it before sending anything again"
         )
         self.led.log_many(
-            [
+            self._take_stash()
+            + [
                 {
                     "event": "unknown",
                     "run_id": self.run_id,
@@ -490,6 +528,7 @@ class _Sender:
         try:
             rows = self.client.query_rows("TimeActivity", where)
         except (TransientSendError, RejectedSendError) as exc:
+            self.flush()
             log.warning(
                 "could not check QuickBooks for %d unconfirmed entries: %s", len(items), exc
             )
@@ -530,6 +569,12 @@ class _Sender:
 
     # ------------------------------------------------------------- sending
     def deliver(self, chunk: list[_Item], *, check_first: bool = False) -> None:
+        try:
+            self._deliver(chunk, check_first=check_first)
+        finally:
+            self.flush()
+
+    def _deliver(self, chunk: list[_Item], *, check_first: bool = False) -> None:
         """Send one chunk (≤ 30 entries) until every entry is sent, failed or unknown.
 
         After any request whose outcome is unknown, the entries are looked up in
@@ -596,6 +641,7 @@ class _Sender:
             try:
                 answers = self.client.batch(items, request_id=rid)
             except TransientSendError as err:
+                self.flush()
                 last_err = err
                 cls = (err.fault or {}).get("class")
                 if cls == THROTTLED and err.retry_after is not None:
@@ -985,6 +1031,7 @@ def _send(b, client, led: Ledger, *, retry, concurrency, progress, note) -> pd.D
         exc.results = _results_frame(ids, sender.results)  # type: ignore[attr-defined]
         raise
     finally:
+        sender.flush()
         st = sender.stats
         summary = {
             "entries": len(ids),
@@ -1149,6 +1196,7 @@ def _undo(
     undo_id = led.start_run(target=target, kind="undo", note=f"undo of {run_id}")
     sender = _Sender(client, led, retry=retry, concurrency=1, progress=False)
     sender.run_id = undo_id
+    sender.buffer_http = False
     results: dict[str, tuple] = {}
     ids = d[S.ENTRY_ID].tolist()
     status = "failed"
