@@ -8,24 +8,9 @@ import numpy as np
 import pandas as pd
 
 CLOCKIFY_HEADER = [
-    "Project",
-    "Client",
-    "Description",
-    "Task",
-    "User",
-    "Group",
-    "Email",
-    "Tags",
-    "Billable",
-    "Start Date",
-    "Start Time",
-    "End Date",
-    "End Time",
-    "Duration (h)",
-    "Duration (decimal)",
-    "Billable Rate (USD)",
-    "Billable Amount (USD)",
-    "Date of creation",
+    "Project", "Client", "Description", "Task", "User", "Group", "Email", "Tags", "Billable",
+    "Start Date", "Start Time", "End Date", "End Time", "Duration (h)", "Duration (decimal)",
+    "Billable Rate (USD)", "Billable Amount (USD)", "Date of creation",
 ]
 
 
@@ -51,20 +36,14 @@ def make_clockify_csv(path: str | Path, rows: int, *, seed: int = 7) -> Path:
     rate = np.where(rng.random(rows) < 0.8, 95.0, 0.0)
     h, rem = np.divmod(secs, 3600)
     m, s = np.divmod(rem, 60)
-    dur = (
-        pd.Series(h).astype(str).str.zfill(2)
-        + ":"
-        + pd.Series(m).astype(str).str.zfill(2)
-        + ":"
-        + pd.Series(s).astype(str).str.zfill(2)
-    )
+    dur = pd.Series(h).astype(str).str.zfill(2) + ":" + pd.Series(m).astype(str).str.zfill(2) + ":" + \
+        pd.Series(s).astype(str).str.zfill(2)
     frame = pd.DataFrame(
         {
             "Project": projects[pr],
             "Client": clients[pr % 120],
-            "Description": np.array(
-                ["Work on deliverable", "Review", "Call with client", ""], dtype=object
-            )[rng.integers(0, 4, rows)],
+            "Description": np.array(["Work on deliverable", "Review", "Call with client", ""],
+                                    dtype=object)[rng.integers(0, 4, rows)],
             "Task": tasks[rng.integers(0, 5, rows)],
             "User": people[p],
             "Group": "",

@@ -40,9 +40,8 @@ print(json.dumps({"seconds": elapsed, "rows": len(df),
 
 
 def measure(path: Path, what: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path), what], check=True, capture_output=True, text=True
-    )
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(path), what], check=True,
+                         capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
