@@ -50,12 +50,12 @@ _EXPORTS: dict[str, str] = {
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .ledger import Ledger
+    from .qblists import QBLists, read_qb_lists
     from .qbo.client import connect_qbo
     from .qbo.emulator import QBOEmulator
     from .qbo.limits import QBOLimits
     from .qbo.lists import fetch_qb_lists
     from .qbo.send import create_missing, send_to_qbo, undo_send
-    from .qblists import QBLists, read_qb_lists
     from .samples import samples_dir
     from .sources import detect_source, read_time_entries
 
