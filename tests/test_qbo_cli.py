@@ -307,3 +307,22 @@ def test_ledger_stays_consistent_with_the_deliveries(emu, setup, tmp_path):
     assert (d["state"] == "sent").all() and set(d["external_id"]) == set(
         emu.time_activities()["qbo_id"]
     )
+
+
+def test_xlsx_output_never_contains_formulas(tmp_path):
+    from qbrecon.errors import InputError
+    from qbrecon.qbo.tables import write_frame
+
+    risky = ["=1+1", "+SUM(A1:A2)", "-2+3", "@SUM(A1)", '=HYPERLINK("http://example.com")', "plain"]
+    frame = pd.DataFrame(
+        {"message": risky, "n": range(len(risky)), "when": pd.Timestamp("2026-11-20")}
+    )
+    write_frame(frame, tmp_path / "out.xlsx")
+    ws = load_workbook(tmp_path / "out.xlsx").active
+    cells = [row[0] for row in ws.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == risky
+    assert all(c.data_type == "s" for c in cells)
+    back = pd.read_excel(tmp_path / "out.xlsx")
+    assert back["message"].tolist() == risky and back["n"].tolist() == list(range(6))
+    with pytest.raises(InputError, match=r"\.csv or \.xlsx"):
+        write_frame(frame, tmp_path / "out.json")
