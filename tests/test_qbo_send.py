@@ -420,6 +420,47 @@ def test_undo_deletes_what_a_send_created_and_allows_sending_again(emu, client, 
     assert (last[S.STATUS] == "undone").all() and len(emu.time_activities()) == 5
 
 
+def test_undo_of_an_interrupted_run_deletes_what_arrived_and_cancels_the_rest(
+    emu, client, tmp_path
+):
+    ledger = tmp_path / "l.sqlite"
+    b = prepare_batch(make_batch(6))
+    target = client.target
+    rids = pd.Series([request_id_for(target, e) for e in b[S.ENTRY_ID]])
+    payloads = build_payloads(b, rids)
+    with Ledger(ledger) as led:  # a send that was killed after its intent was committed
+        run = led.start_run(target=target, kind="send")
+        led.record_intent(
+            target,
+            [
+                {
+                    "entry_id": e,
+                    "request_id": r,
+                    "payload": {
+                        "requestid": "qbrb" + "1" * 32,
+                        "bId": f"b{i}",
+                        "size": 6,
+                        "TimeActivity": p,
+                    },
+                }
+                for i, (e, r, p) in enumerate(zip(b[S.ENTRY_ID], rids, payloads, strict=True))
+            ],
+            run_id=run,
+        )
+    for p in payloads[:2]:  # QuickBooks had created two of them
+        client.create("TimeActivity", p)
+    undone = undo_send(run, client, ledger=ledger).set_index(S.ENTRY_ID)
+    assert (undone[S.STATUS] == "undone").all()
+    assert undone[S.MESSAGE].str.contains("cancelled").sum() == 4
+    assert emu.time_activities().empty
+    # a later send of another batch does not finish the cancelled entries
+    other = send(make_batch(2, prefix="x"), client, ledger)
+    assert (other[S.STATUS] == "sent").all() and len(emu.time_activities()) == 2
+    with Ledger(ledger) as led:
+        d = led.deliveries(run_id=run)
+    assert (d["state"] == "undone").all()
+
+
 def test_undo_refuses_unknown_runs(client, tmp_path):
     ledger = tmp_path / "l.sqlite"
     send(make_batch(2), client, ledger)

@@ -65,7 +65,7 @@ MARKER_LENGTH = len("[qbr:") + 12 + 1
 
 #: what a dry run returns
 DRY_RUN_COLUMNS = [S.ENTRY_ID, "action", "request_id", "marker", "chunk", "payload"]
-#: extra columns of create_missing
+#: the columns of create_missing's proposals (kind and name are required)
 PROPOSAL_COLUMNS = [
     S.KIND,
     S.NAME,
@@ -174,27 +174,26 @@ def prepare_batch(batch: pd.DataFrame, *, file: str | None = None) -> pd.DataFra
             f"longer than {limit} characters (QuickBooks allows {MAX_DESCRIPTION} including qbrecon's marker)",
         ),
     ]
-    problems: list[Problem] = []
+    found: list[tuple[int, Problem]] = []
     for mask, column, message in checks:
         mask = mask.fillna(False).astype(bool)
         for pos in np.flatnonzero(mask.to_numpy()):
             value = b.at[pos, column]
-            problems.append(
-                Problem(
-                    f"entry {ids.iat[pos] or '(no id)'}: {message}",
-                    file=file,
-                    row=int(pos) + 2 if file else None,
-                    column=column,
-                    value=None if column == S.DESCRIPTION else (None if pd.isna(value) else value),
-                )
+            problem = Problem(
+                f"entry {ids.iat[pos] or '(no id)'}: {message}",
+                file=file,
+                row=int(pos) + 2 if file else None,
+                column=column,
+                value=None if column == S.DESCRIPTION else (None if pd.isna(value) else value),
             )
-    if problems:
-        problems.sort(key=lambda p: p.row or 0)
+            found.append((int(pos), problem))
+    if found:
+        found.sort(key=lambda t: t[0])  # entry order; stable, so check order within an entry
         raise InputError(
-            f"the batch cannot be sent: {len(problems)} problem(s) in "
-            f"{len({p.message.split(':')[0] for p in problems})} entr(y/ies)",
+            f"the batch cannot be sent: {len(found)} problem(s) in {len({p for p, _ in found})} "
+            f"of {len(b)} entries (nothing was sent)",
             file=file,
-            problems=problems,
+            problems=[p for _, p in found],
         )
     return b
 
@@ -1218,15 +1217,41 @@ def _undo(
                         )
                     )
             if open_items:
-                sender.settle(open_items, why="an interrupted send")
+                absent, ok = sender.settle(open_items, why="an interrupted send")
+                if ok and absent:
+                    # never reached QuickBooks: cancel them, or a later send would finish them
+                    led.record_outcomes(
+                        target,
+                        [
+                            {
+                                S.ENTRY_ID: it.entry_id,
+                                "state": "undone",
+                                S.MESSAGE: f"never reached QuickBooks; cancelled by {undo_id}",
+                            }
+                            for it in absent
+                        ],
+                    )
+                    for it in absent:
+                        results[it.entry_id] = (
+                            "undone",
+                            None,
+                            None,
+                            "never reached QuickBooks; cancelled",
+                        )
+                elif not ok:
+                    for it in open_items:
+                        results[it.entry_id] = (
+                            "failed",
+                            None,
+                            "unknown",
+                            "QuickBooks could not be checked for this interrupted entry; undo again later",
+                        )
                 d = led.deliveries(target=target, run_id=run_id)
             todo = d[d["state"] == "sent"]
             for row in d[d["state"] != "sent"].itertuples(index=False):
-                results[getattr(row, S.ENTRY_ID)] = (
-                    "skipped",
-                    row.external_id,
-                    None,
-                    f"nothing to delete (state {row.state})",
+                results.setdefault(
+                    getattr(row, S.ENTRY_ID),
+                    ("skipped", row.external_id, None, f"nothing to delete (state {row.state})"),
                 )
             entries = list(
                 zip(
