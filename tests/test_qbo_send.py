@@ -557,3 +557,87 @@ def test_payloads_keep_every_value_and_end_with_the_marker(rows):
         assert p["Description"].startswith(r[3].strip())
         assert len(p["Description"]) <= 4000
         assert json.loads(json.dumps(p)) == p  # plain JSON types only
+
+
+# ------------------------------------------------------------------ create missing
+def test_create_missing_lists_first_then_creates_once(emu, client, tmp_path):
+    from qbrecon.qbo.send import create_missing
+
+    ledger = tmp_path / "l.sqlite"
+    proposals = pd.DataFrame(
+        {
+            "kind": [
+                "customer",
+                "customer",
+                "customer",
+                "employee",
+                "employee",
+                "employee",
+                "customer",
+            ],
+            "name": [
+                "Dock 4",
+                "Harbor Works",
+                "Phase 3",
+                "Ada Park",
+                "Nguyen Consulting",
+                "Emily Platt",
+                "Orphan Job",
+            ],
+            "parent_full_name": [
+                "Harbor Works",
+                "",
+                "Freeman Sporting Goods:0969 Ocean View Road",
+                "",
+                "",
+                "",
+                "Nobody",
+            ],
+            "qb_type": ["", "", "", "", "Employee", "", ""],
+            "email": ["", "", "", "ada@example.com", "", "", ""],
+        }
+    )
+    plan = create_missing(proposals, client, ledger=ledger, dry_run=True).set_index(S.FULL_NAME)
+    assert not ledger.exists() and len(emu.records("Customer")) == 8
+    assert plan.loc["Harbor Works", S.STATUS] == "would_create"
+    assert plan.loc["Harbor Works:Dock 4", S.STATUS] == "would_create"  # its parent is proposed too
+    assert (
+        plan.loc["Emily Platt", S.STATUS] == "exists" and plan.loc["Emily Platt", S.QB_ID] == "55"
+    )
+    assert plan.loc["Nguyen Consulting", S.STATUS] == "failed"  # a vendor holds that name
+    assert plan.loc["Nobody:Orphan Job", S.STATUS] == "failed"
+    assert json.loads(plan.loc["Ada Park", "payload"]) == {
+        "DisplayName": "Ada Park",
+        "GivenName": "Ada",
+        "FamilyName": "Park",
+        "PrimaryEmailAddr": {"Address": "ada@example.com"},
+    }
+
+    done = create_missing(proposals, client, ledger=ledger).set_index(S.FULL_NAME)
+    assert (
+        done.loc[["Harbor Works", "Harbor Works:Dock 4", "Ada Park"], S.STATUS] == "created"
+    ).all()
+    created = {r["FullyQualifiedName"]: r for r in emu.records("Customer")}
+    dock = created["Harbor Works:Dock 4"]
+    assert dock["ParentRef"]["value"] == done.loc["Harbor Works", S.QB_ID] and dock["Level"] == 1
+    deep = created["Freeman Sporting Goods:0969 Ocean View Road:Phase 3"]
+    assert deep["Level"] == 2
+
+    again = create_missing(proposals, client, ledger=ledger).set_index(S.FULL_NAME)
+    assert (
+        again.loc[["Harbor Works", "Harbor Works:Dock 4", "Ada Park"], S.STATUS] == "exists"
+    ).all()
+    assert len(emu.records("Customer")) == 11 and len(emu.records("Employee")) == 6
+
+
+def test_create_missing_refuses_bad_proposals(client, tmp_path):
+    from qbrecon.qbo.send import create_missing
+
+    bad = pd.DataFrame({"kind": ["customer", "robot", "employee"], "name": ["A:B", "X", ""]})
+    with pytest.raises(InputError) as info:
+        create_missing(bad, client, ledger=tmp_path / "l.sqlite", dry_run=True)
+    assert {(p.row, p.column) for p in info.value.problems} == {
+        (2, "name"),
+        (3, "kind"),
+        (4, "name"),
+    }

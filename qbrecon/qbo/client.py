@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -631,7 +632,7 @@ class QBOClient(QuickBooks):
 def connect_qbo(
     *,
     realm_id: str,
-    token_file: str | Any,
+    token_file: str | os.PathLike[str],
     environment: str = "sandbox",
     base_url: str | None = None,
     client_id: str | None = None,

@@ -14,12 +14,15 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import schema as S
 from ..errors import RejectedSendError
 from ..qblists import QBLists
 from .auth import write_private_file
+
+if TYPE_CHECKING:
+    from .client import QBOClient
 
 log = logging.getLogger("qbrecon")
 
@@ -29,7 +32,7 @@ ALL_ACTIVE_STATES = "Active IN (true, false)"
 
 
 def fetch_qb_records(
-    client: Any, *, entities: Iterable[str] = LIST_ENTITIES, page_size: int = 1000
+    client: QBOClient, *, entities: Iterable[str] = LIST_ENTITIES, page_size: int = 1000
 ) -> dict[str, list[dict[str, Any]]]:
     """The raw QuickBooks Online records of each list entity, all pages, active and inactive.
 
@@ -49,7 +52,7 @@ def fetch_qb_records(
     return out
 
 
-def fetch_qb_lists(client: Any, *, page_size: int = 1000) -> QBLists:
+def fetch_qb_lists(client: QBOClient, *, page_size: int = 1000) -> QBLists:
     """Employees, vendors, customers (with sub-customers), service items and classes.
 
     Args:

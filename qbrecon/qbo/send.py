@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,9 @@ from ..ids import hash_rows
 from ..ledger import Ledger, request_id_for
 from .client import COMPANY, THROTTLED, UNKNOWN, classify_fault, fault_text, parse_fault
 from .limits import RetryPolicy
+
+if TYPE_CHECKING:
+    from .client import QBOClient
 
 log = logging.getLogger("qbrecon")
 
@@ -924,7 +927,7 @@ def _chunks(interrupted: list[_Item], fresh: list[_Item]) -> list[tuple[list[_It
 
 def send_to_qbo(
     batch: pd.DataFrame,
-    client: Any,
+    client: QBOClient,
     *,
     ledger: Ledger | str | os.PathLike[str],
     dry_run: bool = False,
@@ -1119,7 +1122,7 @@ def _dry_run(b: pd.DataFrame, ledger: Any, target: str) -> pd.DataFrame:
 # ------------------------------------------------------------------ undo
 def undo_send(
     run_id: str,
-    client: Any,
+    client: QBOClient,
     *,
     ledger: Ledger | str | os.PathLike[str],
     dry_run: bool = False,
@@ -1441,7 +1444,7 @@ def _proposal_payload(row: Mapping[str, Any], parent_id: str | None) -> dict[str
 
 def create_missing(
     proposals: pd.DataFrame,
-    client: Any,
+    client: QBOClient,
     *,
     ledger: Ledger | str | os.PathLike[str],
     dry_run: bool = False,
