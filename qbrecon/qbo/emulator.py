@@ -1766,8 +1766,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("POST")
 
 
-def serve(emulator: QBOEmulator, *, echo: Any = print, token_file: str | None = None) -> None:
-    """Run ``emulator`` in the foreground until interrupted (``qbrecon emulator``)."""
+def serve(emulator: QBOEmulator, *, echo: Any = None, token_file: str | None = None) -> None:
+    """Run ``emulator`` in the foreground until interrupted (``qbrecon emulator``).
+
+    ``echo`` receives the lines that tell how to connect (default: the qbrecon log).
+    """
+    echo = echo or log.info
     emulator.start()
     try:
         echo(f"QuickBooks Online emulator, company {emulator.realm_id}")
