@@ -40,8 +40,8 @@ initial + surname 85; fuzzy scores are capped at 99 (98 for the same words in an
 order). Bands, chosen from the name-pair tables in the tests (see the README):
 
 * ``"exact"`` — identical after normalization (score 100);
-* ``"strong"`` — rank 1, score >= :data:`STRONG_MIN` (90) and at least
-  :data:`STRONG_MARGIN` (8) points ahead of every other candidate;
+* ``"strong"`` — rank 1, score >= :data:`STRONG_MIN` (92 for people, 90 for customers)
+  and at least :data:`STRONG_MARGIN` (8) points ahead of every other candidate;
 * ``"weak"`` — any other candidate scoring >= :data:`WEAK_MIN` (60);
 * ``"none"`` — no candidate: one row with an empty ``qb_id``.
 
@@ -68,12 +68,15 @@ from .qblists import QBLists
 log = logging.getLogger("qbrecon")
 
 EXACT_SCORE = 100.0
-#: a rank-1 candidate is "strong" from this score on ...
-STRONG_MIN = 90.0
+#: a rank-1 candidate is "strong" from this score on (per kind: person names are short,
+#: and one letter can be another person: "Robert Chan" scores 90.9 against "Robert Chen") ...
+STRONG_MIN = {"employee": 92.0, "customer": 90.0}
 #: ... when it leads every other candidate by at least this many points
 STRONG_MARGIN = 8.0
 #: candidates below this score are not suggested
 WEAK_MIN = 60.0
+#: a fuzzy score from here on is called a "typo-level difference"
+TYPO_MIN = 90.0
 #: the client-only candidate of a "Client:Project" is scored at most this
 CLIENT_ONLY_MAX = 65.0
 #: score cells computed per cdist chunk (uint8): bounds memory to ~32 MB per chunk
@@ -242,12 +245,12 @@ def _pair_ratio(a: pd.Series, b: pd.Series) -> np.ndarray:
 
 
 def _fuzzy_why(score: np.ndarray, same_words: np.ndarray) -> np.ndarray:
-    return np.where(same_words, WHY_SWAPPED, np.where(score >= STRONG_MIN, WHY_TYPO, WHY_SIMILAR))
+    return np.where(same_words, WHY_SWAPPED, np.where(score >= TYPO_MIN, WHY_TYPO, WHY_SIMILAR))
 
 
 def _half_why(score: np.ndarray) -> np.ndarray:
     return np.where(score >= EXACT_SCORE, "same",
-                    np.where(score >= STRONG_MIN, WHY_TYPO, WHY_SIMILAR))
+                    np.where(score >= TYPO_MIN, WHY_TYPO, WHY_SIMILAR))
 
 
 def _cap_fuzzy(score: np.ndarray, same_words: np.ndarray) -> np.ndarray:
@@ -712,7 +715,7 @@ def _finish(kind, src, rec, ranked, stale, rejected, client_best) -> pd.DataFram
     score = out[S.SCORE].to_numpy()
     margin = rows["margin"].to_numpy().astype(np.float64)
     rank1 = out[S.RANK].to_numpy() == 1
-    strong = rank1 & (score >= STRONG_MIN) & ~(margin < STRONG_MARGIN)
+    strong = rank1 & (score >= STRONG_MIN[kind]) & ~(margin < STRONG_MARGIN)
     band = np.where(~found, "none", np.where(score >= EXACT_SCORE, "exact",
                                              np.where(strong, "strong", "weak")))
     out[S.BAND] = band
@@ -781,7 +784,7 @@ def _client_match(src, rec, client_best) -> np.ndarray:
     exact = ck.map(r).where(ck != "")
     res[:] = exact.fillna("").to_numpy()
     if client_best is not None and len(client_best):
-        cb = client_best[client_best["score"] >= STRONG_MIN].sort_values(
+        cb = client_best[client_best["score"] >= TYPO_MIN].sort_values(
             ["src", "score"], ascending=[True, False]).drop_duplicates("src")
         names = rec[S.QB_NAME].to_numpy()[cb["rec"].to_numpy().astype(np.int64)]
         idx = cb["src"].to_numpy().astype(np.int64)
@@ -801,11 +804,11 @@ def _source_keys(kind, src) -> np.ndarray:
 def _flag_conflicts(out: pd.DataFrame) -> pd.DataFrame:
     """Flag source names that confidently want the same record as another source name.
 
-    Only rank-1 candidates scoring at least :data:`STRONG_MIN` and not in a near tie
+    Only rank-1 candidates scoring at least :data:`TYPO_MIN` and not in a near tie
     count: a weak or ambiguous candidate needs review anyway, and must not block the
     exact match of another name.
     """
-    r1 = out[(out[S.RANK] == 1) & (out[S.BAND] != "none") & (out[S.SCORE] >= STRONG_MIN)
+    r1 = out[(out[S.RANK] == 1) & (out[S.BAND] != "none") & (out[S.SCORE] >= TYPO_MIN)
              & ~out[S.NEAR_TIE]]
     keys = r1.groupby([S.KIND, S.QB_ID])["_key"].transform("nunique")
     clash = r1.loc[keys > 1, [S.KIND, S.SOURCE_NAME]]
