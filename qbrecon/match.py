@@ -580,6 +580,12 @@ def suggest_matches(
 
 def _suggest_kind(kind, src, rec, store, k, limit) -> pd.DataFrame:
     src = src.reset_index(drop=True)
+    if kind == _KIND_EMPLOYEE:
+        src["_key"] = _keys(src[S.SOURCE_NAME], person_keys)["key"].to_numpy()
+    else:
+        src["_client_key"] = _keys(src["client"], company_keys)["key"].to_numpy()
+        src["_key"] = (src["_client_key"] + ":"
+                       + _keys(src["project"], company_keys)["key"].to_numpy())
     mine = store[store[S.KIND] == kind]
     rejected = mine[mine[S.DECISION] == "rejected"]
     accepted = mine[mine[S.DECISION] == "accepted"].drop_duplicates(S.SOURCE_NAME, keep="last")
@@ -709,7 +715,7 @@ def _finish(kind, src, rec, ranked, stale, rejected, client_best) -> pd.DataFram
     found = ri >= 0
     out = pd.DataFrame({S.KIND: kind, S.SOURCE_NAME: src[S.SOURCE_NAME].to_numpy()[si]})
     out[S.RANK] = rows["rank"].to_numpy().astype(np.int64)
-    out[S.QB_ID] = np.where(found, rec[S.QB_ID].to_numpy()[np.where(found, ri, 0)], "")
+    out[S.QB_ID] = _gather(rec[S.QB_ID], ri, "")
     out[S.QB_NAME] = np.where(found, rows[S.QB_NAME].to_numpy(), "")
     out[S.SCORE] = rows["score"].to_numpy().astype(np.float64)
     score = out[S.SCORE].to_numpy()
@@ -719,7 +725,7 @@ def _finish(kind, src, rec, ranked, stale, rejected, client_best) -> pd.DataFram
     band = np.where(~found, "none", np.where(score >= EXACT_SCORE, "exact",
                                              np.where(strong, "strong", "weak")))
     out[S.BAND] = band
-    out[S.QB_TYPE] = np.where(found, rec[S.QB_TYPE].to_numpy()[np.where(found, ri, 0)], "")
+    out[S.QB_TYPE] = _gather(rec[S.QB_TYPE], ri, "")
     out[S.HOURS] = src[S.HOURS].to_numpy()[si]
     out[S.ENTRIES] = src[S.ENTRIES].to_numpy()[si]
     out[S.MARGIN] = margin
@@ -765,23 +771,31 @@ def _finish(kind, src, rec, ranked, stale, rejected, client_best) -> pd.DataFram
     safe = safe | rem_src[r1.index.to_numpy()] | (decided_reject & ~r1["band"].isin(["exact", "strong"]))
     safe = safe & ~stale_src[r1.index.to_numpy()]
     out[S.NEEDS_REVIEW] = ~safe.reindex(si).to_numpy().astype(bool)
-    out["_key"] = _source_keys(kind, src)[si]
+    out["_key"] = src["_key"].to_numpy()[si]
     out["_remembered_pair"] = is_rem
+    return out
+
+
+def _gather(values: pd.Series, idx: np.ndarray, fill) -> np.ndarray:
+    """``values[idx]`` where ``idx >= 0``, else ``fill``."""
+    out = np.full(len(idx), fill, dtype=object)
+    ok = idx >= 0
+    out[ok] = values.to_numpy()[idx[ok]]
     return out
 
 
 def _client_match(src, rec, client_best) -> np.ndarray:
     """The QuickBooks customer each "Client:Project" client matches (for new sub-customers)."""
     res = np.full(len(src), "", dtype=object)
-    if "client" not in src.columns:
+    if "client" not in src.columns or not len(rec):
         return res
-    ck = _keys(src["client"], company_keys)["key"]
+    ck = _text(src["_client_key"])
     # exact: a customer whose own name is the client, top level and active preferred
     r = rec[rec["leaf"] != ""][["rec", "leaf", S.QB_NAME, S.ACTIVE, "parent_full"]]
     r = r.assign(top=r["parent_full"] == "").sort_values(
         [S.ACTIVE, "top", S.QB_NAME], ascending=[False, False, True])
     r = r.drop_duplicates("leaf").set_index("leaf")[S.QB_NAME]
-    exact = ck.map(r).where(ck != "")
+    exact = ck.map(r).astype(object).where(ck != "")
     res[:] = exact.fillna("").to_numpy()
     if client_best is not None and len(client_best):
         cb = client_best[client_best["score"] >= TYPO_MIN].sort_values(
@@ -791,14 +805,6 @@ def _client_match(src, rec, client_best) -> np.ndarray:
         fill = res[idx] == ""
         res[idx[fill]] = names[fill]
     return res
-
-
-def _source_keys(kind, src) -> np.ndarray:
-    if kind == _KIND_EMPLOYEE:
-        return _keys(src[S.SOURCE_NAME], person_keys)["key"].to_numpy()
-    c = _keys(src["client"], company_keys)["key"]
-    p = _keys(src["project"], company_keys)["key"]
-    return (c + ":" + p).to_numpy()
 
 
 def _flag_conflicts(out: pd.DataFrame) -> pd.DataFrame:

@@ -19,7 +19,6 @@ import csv
 import io
 import logging
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import schema as S
+from ._io import FORMULA_PREFIXES, atomic_path, escape_cell, unescape_text, write_sheets
 from .errors import InputError, Problem
 
 log = logging.getLogger("qbrecon")
@@ -40,7 +40,6 @@ _ACCEPT_WORDS = {"accept", "accepted", "yes", "y", "ok"}
 _REJECT_WORDS = {"reject", "rejected", "no", "n", "none", "new"}
 
 BAND_FILLS = {"exact": "C6EFCE", "strong": "E2EFDA", "weak": "FFEB9C", "none": "FFC7CE"}
-_FORMULA_START = ("=", "+", "-", "@")
 
 # visible columns of a kind sheet (header, width); candidates 2..limit follow "flags"
 _COLS = [
@@ -587,7 +586,7 @@ def read_mapping_store(path: str | os.PathLike) -> pd.DataFrame:
     for r, fields in enumerate(reader, start=2):
         if not any(f.strip() for f in fields):
             continue
-        rec = {c: _unescape(fields[i]) if i < len(fields) else "" for i, c in enumerate(header)}
+        rec = {c: unescape_text(fields[i]) if i < len(fields) else "" for i, c in enumerate(header)}
         kind, source = rec.get(S.KIND, "").strip(), rec.get(S.SOURCE_NAME, "")
         decision = rec.get(S.DECISION, "").strip().lower()
         if kind not in S.KINDS:
@@ -639,7 +638,7 @@ def write_mapping_store(store: pd.DataFrame, path: str | os.PathLike) -> Path:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(S.STORE_COLUMNS)
     for row in st.astype(object).fillna("").itertuples(index=False):
-        w.writerow([_escape(str(v)) for v in row])
+        w.writerow([escape_cell(str(v)) for v in row])
     _atomic_write(path, lambda f: f.write(buf.getvalue().encode("utf-8-sig")))
     log.info("wrote %d remembered decisions to %s", len(st), path)
     return path
@@ -666,10 +665,13 @@ def write_new_records(records: pd.DataFrame, path: str | os.PathLike) -> Path:
         w = csv.writer(buf, lineterminator="\r\n")
         w.writerow(list(records.columns))
         for row in records.astype(object).fillna("").itertuples(index=False):
-            w.writerow([_escape(str(v)) for v in row])
+            w.writerow([escape_cell(str(v)) for v in row])
         _atomic_write(path, lambda f: f.write(buf.getvalue().encode("utf-8-sig")))
     elif suffix == ".xlsx":
-        _write_frame_xlsx(records, path, sheet="New records")
+        try:
+            write_sheets(path, {"New records": records})
+        except OSError as exc:
+            raise InputError(f"cannot write the file: {exc}", file=str(path)) from None
     elif suffix == ".iif":
         _atomic_write(path, lambda f: f.write(_iif_lists(records, path)))
     else:
@@ -713,25 +715,6 @@ def _iif_lists(records: pd.DataFrame, path: Path) -> bytes:
     return text.encode("cp1252")
 
 
-def _write_frame_xlsx(df: pd.DataFrame, path: Path, *, sheet: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet
-    for c, h in enumerate(df.columns, start=1):
-        _put(ws, 1, c, h).font = Font(bold=True)
-        width = max([len(str(h))] + [len(str(v)) for v in df[h].astype(object).tolist()[:500]])
-        ws.column_dimensions[_letter(c)].width = min(max(width + 2, 8), 60)
-    for r, row in enumerate(df.astype(object).itertuples(index=False), start=2):
-        for c, v in enumerate(row, start=1):
-            _put(ws, r, c, None if v is pd.NA or (isinstance(v, float) and v != v) else v)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{_letter(max(len(df.columns), 1))}{len(df) + 1}"
-    _atomic_save(wb, path)
-
-
 # ========================================================================= helpers
 def _put(ws, row: int, col: int, value):
     """Set a cell; text is always stored as text, never as a formula."""
@@ -741,19 +724,11 @@ def _put(ws, row: int, col: int, value):
     if isinstance(value, str):
         cell.value = value
         cell.data_type = "s"  # openpyxl would store "=..." as a formula
-        if value.startswith(_FORMULA_START):
+        if value.startswith(FORMULA_PREFIXES):
             cell.quotePrefix = True  # Excel keeps it text when the cell is edited
     else:
         cell.value = value.item() if hasattr(value, "item") else value
     return cell
-
-
-def _escape(v: str) -> str:
-    return "'" + v if v.startswith(_FORMULA_START) else v
-
-
-def _unescape(v: str) -> str:
-    return v[1:] if len(v) > 1 and v[0] == "'" and v[1] in _FORMULA_START else v
 
 
 def _s(v) -> str:
@@ -771,20 +746,11 @@ def _letter(col: int) -> str:
 
 
 def _atomic_write(path: Path, write: Callable) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
             write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise InputError(f"cannot write the file: {exc}", file=str(path)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _atomic_save(wb, path: Path) -> None:
