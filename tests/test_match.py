@@ -13,12 +13,19 @@ import qbrecon
 import qbrecon.match as M
 from qbrecon import schema as S
 from qbrecon.errors import InputError, SettingsError
-from qbrecon.match import accept_matches, propose_new_records, remember, source_names, suggest_matches
+from qbrecon.match import (
+    accept_matches,
+    propose_new_records,
+    remember,
+    source_names,
+    suggest_matches,
+)
 from qbrecon.normalize import normalize_person
 
 from . import matchkit as K
 
-PAIRS = list(csv.DictReader(open(Path(__file__).parent / "data" / "name_pairs.csv", encoding="utf-8")))
+PAIRS = list(csv.DictReader(
+    (Path(__file__).parent / "data" / "name_pairs.csv").read_text(encoding="utf-8").splitlines()))
 
 
 def _case(r):
@@ -234,7 +241,7 @@ def test_remembered_decisions_apply_first_and_flag_stale_records():
     assert r1.loc["Ann Lee", S.BAND] == "none" and r1.loc["Ann Lee", S.REMEMBERED] == "rejected"
     assert not r1.loc["Ann Lee", S.NEEDS_REVIEW]
     m = accept_matches(s)
-    assert dict(zip(m[S.SOURCE_NAME], m[S.QB_ID])) == {"Bob": "E1", "Cy Young": "E3", "Dee Dee": "E4"}
+    assert dict(zip(m[S.SOURCE_NAME], m[S.QB_ID], strict=False)) == {"Bob": "E1", "Cy Young": "E3", "Dee Dee": "E4"}
     # next period: Cyrus Young became inactive, Dee Dee Ramone disappeared
     emp = K.people(["Robert Chen", "Ann Lee", "Cyrus Young"])
     emp.loc[2, S.ACTIVE] = False
