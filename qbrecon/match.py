@@ -96,6 +96,7 @@ WHY_INITIAL = "initial matches first name"
 WHY_TYPO = "typo-level difference"
 WHY_SIMILAR = "similar spelling"
 WHY_CLIENT_ONLY = "client matches; project not in QuickBooks"
+WHY_SPACING = "same apart from spacing"
 
 _GENERIC_LOCAL = {
     "info", "admin", "office", "contact", "hello", "accounts", "accounting", "billing",
@@ -284,6 +285,7 @@ def _people_records(lists: QBLists) -> pd.DataFrame:
     rec["email"] = mail.where(mail.str.contains("@", regex=False), "").to_numpy()
     rec["email_local"] = _email_local(rec["email"])
     rec["email_name"] = _keys(rec["email"], person_keys)["key"].where(rec["email"] != "", "")
+    rec["nospace"] = _nospace(rec["key"])
     return rec
 
 
@@ -303,12 +305,14 @@ def _people_pairs(src: pd.DataFrame, rec: pd.DataFrame, *, k: int, rejected) -> 
     s["email"] = mail.where(mail.str.contains("@", regex=False), "")
     s["email_local"] = _email_local(s["email"])
     s["email_name"] = _keys(s["email"], person_keys)["key"].where(s["email"] != "", "")
+    s["nospace"] = _nospace(s["key"])
 
     # (source column, record column, score, why)
     joins = [
         ("key", "key", EXACT_SCORE, WHY_NORMALIZED),
         ("email", "email", 98.0, WHY_EMAIL),
         ("key", "given", 97.0, WHY_GIVEN),
+        ("nospace", "nospace", 97.0, WHY_SPACING),
         ("key", "alias1", 97.0, WHY_DBA),
         ("key", "alias2", 97.0, WHY_DBA),
         ("first_last", "first_last", 96.0, WHY_MIDDLE),
@@ -324,7 +328,7 @@ def _people_pairs(src: pd.DataFrame, rec: pd.DataFrame, *, k: int, rejected) -> 
     same_key = s["key"].to_numpy()[si] == rec["key"].to_numpy()[ri]
     same_mail = s["email"].to_numpy()[si] == rec["email"].to_numpy()[ri]
     redundant = (same_key & pairs["why"].isin([WHY_GIVEN, WHY_DBA, WHY_MIDDLE, WHY_INITIAL,
-                                               WHY_EMAIL_NAME]).to_numpy())
+                                               WHY_EMAIL_NAME, WHY_SPACING]).to_numpy())
     redundant |= same_mail & (pairs["why"] == WHY_EMAIL_LOCAL).to_numpy()
     pairs = pairs[~redundant]
     # the initial rules only hold where that side is written with an initial
@@ -385,13 +389,20 @@ def _fuzzy_people(todo: pd.DataFrame, rec: pd.DataFrame, *, k: int) -> pd.DataFr
 
 
 # ========================================================================== customers
-def _customer_records(lists: QBLists) -> pd.DataFrame:
+def _customer_records(lists: QBLists) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per customer, and one row per (customer, ancestor) path.
+
+    A path row pairs an ancestor (the tracker's client) with the rest of the path below
+    it (the tracker's project): ``Anadolu:Catalog 2027:Photography`` gives
+    (``Anadolu``, ``Catalog 2027 Photography``) and (``Catalog 2027``, ``Photography``).
+    """
     c = lists.customers
     full = _text(c[S.FULL_NAME]).where(_text(c[S.FULL_NAME]) != "", _text(c[S.NAME]))
-    leaf = full.str.rsplit(":", n=1).str[-1].astype(S.STRING).fillna("")
+    segs = full.str.split(":")
+    leaf = segs.str[-1].astype(S.STRING).fillna("")
+    depth = (segs.str.len().fillna(1).astype(int) - 1).to_numpy()
     prefix = full.str.rsplit(":", n=1).str[0].astype(S.STRING).fillna("")
-    parent_leaf = prefix.str.rsplit(":", n=1).str[-1].astype(S.STRING).fillna("")
-    has_parent = full.str.contains(":", regex=False)
+    has_parent = depth > 0
     rec = pd.DataFrame(
         {
             "rec": np.arange(len(c)),
@@ -405,13 +416,43 @@ def _customer_records(lists: QBLists) -> pd.DataFrame:
     lk = _keys(leaf, company_keys)
     rec["leaf"] = lk["key"].to_numpy()
     rec["leaf_sorted"] = lk["sorted"].to_numpy()
+    rec["leaf_ns"] = _nospace(lk["key"]).to_numpy()
     rec["alias1"] = lk["alias1"].to_numpy()
     rec["alias2"] = lk["alias2"].to_numpy()
+    parent_leaf = prefix.str.rsplit(":", n=1).str[-1].astype(S.STRING).fillna("")
     rec["parent"] = _keys(parent_leaf.where(has_parent, ""), company_keys)["key"].to_numpy()
-    return rec
+    # (ancestor, rest of the path) pairs, one level at a time (at most five levels)
+    parts = []
+    for i in range(int(depth.max()) if len(depth) else 0):
+        ok = depth > i
+        if not ok.any():
+            break
+        s = segs[ok]
+        parts.append(pd.DataFrame({
+            "rec": rec["rec"].to_numpy()[ok],
+            "anc_full": s.str[: i + 1].str.join(":").to_numpy(),
+            "anc_text": s.str[i].to_numpy(),
+            "rest_text": s.str[i + 1 :].str.join(" ").to_numpy(),
+        }))
+    if parts:
+        paths = pd.concat(parts, ignore_index=True)
+        ak = _keys(paths["anc_text"], company_keys)
+        rk = _keys(paths["rest_text"], company_keys)
+        paths["anc"] = ak["key"].to_numpy()
+        paths["anc_sorted"] = ak["sorted"].to_numpy()
+        paths["anc_ns"] = _nospace(ak["key"]).to_numpy()
+        paths["rest"] = rk["key"].to_numpy()
+        paths["rest_sorted"] = rk["sorted"].to_numpy()
+        paths["rest_ns"] = _nospace(rk["key"]).to_numpy()
+        paths = paths.drop(columns=["anc_text", "rest_text"])
+    else:
+        paths = pd.DataFrame(columns=["rec", "anc_full", "anc", "anc_sorted", "anc_ns", "rest",
+                                      "rest_sorted", "rest_ns"])
+    return rec, paths
 
 
-def _customer_pairs(src: pd.DataFrame, rec: pd.DataFrame, *, k: int, rejected) -> pd.DataFrame:
+def _customer_pairs(src: pd.DataFrame, rec: pd.DataFrame, paths: pd.DataFrame, *, k: int,
+                    rejected):
     ck = _keys(src["client"], company_keys)
     pk = _keys(src["project"], company_keys)
     s = pd.DataFrame(
@@ -419,21 +460,31 @@ def _customer_pairs(src: pd.DataFrame, rec: pd.DataFrame, *, k: int, rejected) -
             "src": np.arange(len(src)),
             "client": ck["key"].to_numpy(),
             "client_sorted": ck["sorted"].to_numpy(),
+            "client_ns": _nospace(ck["key"]).to_numpy(),
             "project": pk["key"].to_numpy(),
             "project_sorted": pk["sorted"].to_numpy(),
+            "project_ns": _nospace(pk["key"]).to_numpy(),
         }
     )
-    with_client = s["client"] != ""
+    wc = s[s["client"] != ""]
+    nc = s[s["client"] == ""]
     found = [
-        _join_pairs(s[with_client], rec, ["client", "project"], ["parent", "leaf"],
-                    EXACT_SCORE, WHY_NORMALIZED),
-        _join_pairs(s[~with_client], rec, "project", "leaf", EXACT_SCORE, WHY_NORMALIZED),
-        _join_pairs(s[~with_client], rec, "project", "alias1", 97.0, WHY_DBA),
-        _join_pairs(s[~with_client], rec, "project", "alias2", 97.0, WHY_DBA),
-        _join_pairs(s[with_client], rec, ["client", "project"], ["parent", "alias1"], 97.0, WHY_DBA),
-        _join_pairs(s[with_client], rec, ["client", "project"], ["parent", "alias2"], 97.0, WHY_DBA),
+        _join_pairs(wc, paths, ["client", "project"], ["anc", "rest"], EXACT_SCORE, WHY_NORMALIZED),
+        _join_pairs(wc, paths, ["client_ns", "project_ns"], ["anc_ns", "rest_ns"], 97.0,
+                    WHY_SPACING),
+        _join_pairs(wc, rec, ["client", "project"], ["parent", "alias1"], 97.0, WHY_DBA),
+        _join_pairs(wc, rec, ["client", "project"], ["parent", "alias2"], 97.0, WHY_DBA),
+        _join_pairs(nc, rec, "project", "leaf", EXACT_SCORE, WHY_NORMALIZED),
+        _join_pairs(nc, rec, "project_ns", "leaf_ns", 97.0, WHY_SPACING),
+        _join_pairs(nc, rec, "project", "alias1", 97.0, WHY_DBA),
+        _join_pairs(nc, rec, "project", "alias2", 97.0, WHY_DBA),
     ]
-    pairs = pd.concat(found, ignore_index=True)
+    pairs = pd.concat(found, ignore_index=True).drop_duplicates(["src", "rec", "why"])
+    # "same apart from spacing" says nothing new where the keys are the same anyway
+    exact_pairs = pd.MultiIndex.from_frame(pairs.loc[pairs["score"] >= EXACT_SCORE, ["src", "rec"]])
+    dup = (pairs["why"] != WHY_NORMALIZED) & pd.MultiIndex.from_frame(
+        pairs[["src", "rec"]]).isin(exact_pairs)
+    pairs = pairs[~dup]
     ex = pairs["why"] == WHY_NORMALIZED
     if ex.any():
         si = pairs.loc[ex, "src"].to_numpy()
@@ -445,71 +496,94 @@ def _customer_pairs(src: pd.DataFrame, rec: pd.DataFrame, *, k: int, rejected) -
     todo = s[~s["src"].isin(exact_src) & (s["project_sorted"] != "")]
     client_best = pd.DataFrame(columns=["src", "rec", "score"])
     if len(todo):
-        fz, client_best = _fuzzy_customers(todo, rec, k=k)
+        fz, client_best = _fuzzy_customers(todo, rec, paths, k=k)
         pairs = pd.concat([pairs, _drop_rejected(fz, src, rec, rejected)], ignore_index=True)
     return pairs, client_best
 
 
-def _fuzzy_customers(todo: pd.DataFrame, rec: pd.DataFrame, *, k: int):
+def _fuzzy_customers(todo: pd.DataFrame, rec: pd.DataFrame, paths: pd.DataFrame, *, k: int):
     out = []
-    leaves = rec[rec["leaf_sorted"] != ""]
-    uc = pd.unique(leaves["leaf_sorted"])
-    # --- "Client:Project": the client first, among the customers that can be a client:
-    # top-level customers and customers with sub-customers (unique keys only)
-    wc = todo[todo["client"] != ""]
     client_best = pd.DataFrame(columns=["src", "rec", "score"])
+    # --- "Client:Project": the client first, among the customers that can be a client
+    # (top-level customers and customers with sub-customers; unique keys only), then the
+    # project among the paths below those customers
+    wc = todo[todo["client"] != ""]
     if len(wc):
-        is_parent = leaves[S.QB_NAME].isin(rec["parent_full"]) | (leaves["parent_full"] == "")
-        heads = leaves[is_parent]
-        uh = pd.unique(heads["leaf_sorted"])
-        uq = pd.unique(wc["client_sorted"])
-        qi, ci, _ = _topk(list(uq), list(uh), k=max(k, 5), cutoff=WEAK_MIN)
-        ch = pd.DataFrame({"client_sorted": uq[qi], "leaf_sorted": uh[ci]})
-        ch = ch.merge(heads[["rec", "leaf_sorted"]], on="leaf_sorted")
-        ch["c_score"] = _pair_ratio(ch["client_sorted"], ch["leaf_sorted"])
-        ch.loc[ch["client_sorted"] == ch["leaf_sorted"], "c_score"] = EXACT_SCORE
-        # candidates: the children of those customers, scored on the project
-        kids = rec[rec["parent_full"] != ""][["rec", "parent_full", "leaf_sorted"]]
-        parents = ch.merge(rec[["rec", S.QB_NAME]], on="rec").rename(
-            columns={S.QB_NAME: "parent_full", "rec": "parent_rec"}
-        )
-        under = parents.merge(kids.rename(columns={"leaf_sorted": "kid_sorted"}), on="parent_full")
-        cand = wc[["src", "client_sorted", "project_sorted"]].merge(
-            under[["client_sorted", "c_score", "rec", "kid_sorted"]], on="client_sorted"
-        )
+        heads = rec[(rec["parent_full"] == "") | rec[S.QB_NAME].isin(paths["anc_full"])]
+        heads = heads[heads["leaf_sorted"] != ""]
+        ch = _candidates(wc, heads, [("client_sorted", "leaf_sorted"), ("client_ns", "leaf_ns")],
+                         k=max(k, 5))
+        ch = ch.rename(columns={"score": "c_score"}).merge(
+            rec[["rec", S.QB_NAME]].rename(columns={"rec": "head", S.QB_NAME: "anc_full"}),
+            left_on="rec", right_on="head").drop(columns="rec")
+        cand = ch.merge(paths[["rec", "anc_full", "rest_sorted", "rest_ns"]], on="anc_full")
         if len(cand):
-            p_score = _pair_ratio(cand["project_sorted"], cand["kid_sorted"])
-            p_score = np.where(cand["project_sorted"] == cand["kid_sorted"], EXACT_SCORE, p_score)
+            srt = pd.Series(todo.set_index("src")["project_sorted"])
+            nsp = pd.Series(todo.set_index("src")["project_ns"])
+            a_s = srt.reindex(cand["src"]).reset_index(drop=True)
+            a_n = nsp.reindex(cand["src"]).reset_index(drop=True)
+            p_score = np.maximum(_pair_ratio(a_s, cand["rest_sorted"]),
+                                 _pair_ratio(a_n, cand["rest_ns"]))
+            p_score = np.where(a_s.to_numpy() == cand["rest_sorted"].to_numpy(), EXACT_SCORE, p_score)
             c_score = cand["c_score"].to_numpy()
             score = np.minimum(np.minimum(c_score, p_score), 99.0)
-            mean = (c_score + p_score) / 2.0
             why = ("client " + _half_why(c_score).astype(object) + ", project "
                    + _half_why(p_score).astype(object))
             f = pd.DataFrame({"src": cand["src"].to_numpy(), "rec": cand["rec"].to_numpy(),
-                              "score": np.round(score, 1), "why": why, "tiebreak": mean})
+                              "score": np.round(score, 1), "why": why,
+                              "tiebreak": (c_score + p_score) / 2.0})
             out.append(f[f["score"] >= WEAK_MIN])
         # the customer that matches the client alone (the project may be missing)
-        only = wc[["src", "client_sorted"]].merge(ch[["client_sorted", "rec", "c_score"]],
-                                                  on="client_sorted")
-        client_best = only.rename(columns={"c_score": "score"})[["src", "rec", "score"]]
-        only_score = np.round(np.minimum(only["c_score"].to_numpy() * 0.65, CLIENT_ONLY_MAX), 1)
-        out.append(pd.DataFrame({"src": only["src"].to_numpy(), "rec": only["rec"].to_numpy(),
+        client_best = ch.rename(columns={"c_score": "score", "head": "rec"})[["src", "rec", "score"]]
+        only_score = np.round(np.minimum(client_best["score"].to_numpy() * 0.65, CLIENT_ONLY_MAX), 1)
+        out.append(pd.DataFrame({"src": client_best["src"].to_numpy(),
+                                 "rec": client_best["rec"].to_numpy(),
                                  "score": only_score, "why": WHY_CLIENT_ONLY}))
     # --- "Project" without a client: customers and sub-customers alike
     nc = todo[todo["client"] == ""]
     if len(nc):
-        uq = pd.unique(nc["project_sorted"])
-        qi, ci, _ = _topk(list(uq), list(uc), k=k, cutoff=WEAK_MIN)
-        hits = pd.DataFrame({"project_sorted": uq[qi], "leaf_sorted": uc[ci]})
-        pairs = (nc[["src", "project_sorted"]].merge(hits, on="project_sorted")
-                 .merge(leaves[["rec", "leaf_sorted"]], on="leaf_sorted"))
-        raw = _pair_ratio(pairs["project_sorted"], pairs["leaf_sorted"])
-        same = (pairs["project_sorted"] == pairs["leaf_sorted"]).to_numpy()
-        out.append(pd.DataFrame({"src": pairs["src"].to_numpy(), "rec": pairs["rec"].to_numpy(),
+        leaves = rec[rec["leaf_sorted"] != ""]
+        hits = _candidates(nc, leaves, [("project_sorted", "leaf_sorted"), ("project_ns", "leaf_ns")],
+                           k=k)
+        same = (nc.set_index("src")["project_sorted"].reindex(hits["src"]).to_numpy()
+                == rec["leaf_sorted"].to_numpy()[hits["rec"].to_numpy().astype(np.int64)])
+        raw = hits["score"].to_numpy()
+        out.append(pd.DataFrame({"src": hits["src"].to_numpy(), "rec": hits["rec"].to_numpy(),
                                  "score": _cap_fuzzy(raw, same), "why": _fuzzy_why(raw, same)}))
     if not out:
         return _no_pairs(), client_best
     return pd.concat(out, ignore_index=True), client_best
+
+
+def _candidates(src: pd.DataFrame, rec: pd.DataFrame, keys, *, k: int) -> pd.DataFrame:
+    """(src, rec, score): the best records per source over several key pairs.
+
+    For each (source column, record column) pair the top ``k`` distinct record keys per
+    distinct source key come from :func:`_topk`; the union is then rescored exactly on
+    every key pair and the best score kept.
+    """
+    found = []
+    for a, b in keys:
+        left = src[src[a] != ""]
+        right = rec[rec[b] != ""]
+        uq, uc = pd.unique(left[a]), pd.unique(right[b])
+        qi, ci, _ = _topk(list(uq), list(uc), k=k, cutoff=WEAK_MIN)
+        hits = pd.DataFrame({a: uq[qi], b: uc[ci]})
+        found.append(left[["src", a]].merge(hits, on=a).merge(right[["rec", b]], on=b)[["src", "rec"]])
+    pairs = pd.concat(found, ignore_index=True).drop_duplicates()
+    si = src.set_index("src")
+    ri = rec.set_index("rec")
+    best = np.zeros(len(pairs))
+    for a, b in keys:
+        x = si[a].reindex(pairs["src"]).reset_index(drop=True)
+        y = ri[b].reindex(pairs["rec"]).reset_index(drop=True)
+        best = np.maximum(best, _pair_ratio(x, y))
+    pairs = pairs.assign(score=np.round(best, 1))
+    return pairs[pairs["score"] >= WEAK_MIN].reset_index(drop=True)
+
+
+def _nospace(s: pd.Series) -> pd.Series:
+    return _text(s).str.replace(" ", "", regex=False)
 
 
 # ========================================================================= the frame
@@ -569,8 +643,9 @@ def suggest_matches(
         frames.append(_suggest_kind(_KIND_EMPLOYEE, people, _people_records(lists), store, k,
                                     int(limit)))
     if len(customers):
-        frames.append(_suggest_kind(_KIND_CUSTOMER, customers, _customer_records(lists), store,
-                                    k, int(limit)))
+        rec, paths = _customer_records(lists)
+        frames.append(_suggest_kind(_KIND_CUSTOMER, customers, rec, store, k, int(limit),
+                                    paths=paths))
     if not frames:
         return S.empty_frame(S.SUGGESTION_DTYPES)
     out = pd.concat(frames, ignore_index=True)
@@ -578,7 +653,7 @@ def suggest_matches(
     return S.conform(out, S.SUGGESTION_DTYPES, what="suggestions", extra=False)
 
 
-def _suggest_kind(kind, src, rec, store, k, limit) -> pd.DataFrame:
+def _suggest_kind(kind, src, rec, store, k, limit, *, paths=None) -> pd.DataFrame:
     src = src.reset_index(drop=True)
     if kind == _KIND_EMPLOYEE:
         src["_key"] = _keys(src[S.SOURCE_NAME], person_keys)["key"].to_numpy()
@@ -609,7 +684,7 @@ def _suggest_kind(kind, src, rec, store, k, limit) -> pd.DataFrame:
         if kind == _KIND_EMPLOYEE:
             pairs = _people_pairs(sub_r, rec, k=k, rejected=rej)
         else:
-            pairs, client_best = _customer_pairs(sub_r, rec, k=k, rejected=rej)
+            pairs, client_best = _customer_pairs(sub_r, rec, paths, k=k, rejected=rej)
             client_best = client_best.assign(src=sub_idx[client_best["src"].to_numpy()
                                                          .astype(np.int64)])
         pairs = pairs.assign(src=sub_idx[pairs["src"].to_numpy().astype(np.int64)])

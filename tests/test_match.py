@@ -22,7 +22,7 @@ from qbrecon.match import (
 )
 from qbrecon.normalize import normalize_person
 
-from . import matchkit as K
+import matchkit as K
 
 PAIRS = list(csv.DictReader(
     (Path(__file__).parent / "data" / "name_pairs.csv").read_text(encoding="utf-8").splitlines()))

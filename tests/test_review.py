@@ -21,7 +21,7 @@ from qbrecon.review import (
     write_review_workbook,
 )
 
-from . import matchkit as K
+import matchkit as K
 
 
 @pytest.fixture
