@@ -251,7 +251,8 @@ def _fuzzy_why(score: np.ndarray, same_words: np.ndarray) -> np.ndarray:
 
 def _half_why(score: np.ndarray) -> np.ndarray:
     return np.where(score >= EXACT_SCORE, "same",
-                    np.where(score >= TYPO_MIN, WHY_TYPO, WHY_SIMILAR))
+                    np.where(score == 97.0, WHY_SPACING,
+                             np.where(score >= TYPO_MIN, WHY_TYPO, WHY_SIMILAR)))
 
 
 def _cap_fuzzy(score: np.ndarray, same_words: np.ndarray) -> np.ndarray:
@@ -362,8 +363,8 @@ def _people_pairs(src: pd.DataFrame, rec: pd.DataFrame, *, k: int, rejected) -> 
 def _fuzzy_people(todo: pd.DataFrame, rec: pd.DataFrame, *, k: int) -> pd.DataFrame:
     choice = pd.concat(
         [
-            pd.DataFrame({"rec": rec["rec"], "sorted": rec["sorted"]}),
-            pd.DataFrame({"rec": rec["rec"], "sorted": rec["given_sorted"]}),
+            pd.DataFrame({"rec": rec["rec"], "sorted": rec["sorted"], "c_key": rec["key"]}),
+            pd.DataFrame({"rec": rec["rec"], "sorted": rec["given_sorted"], "c_key": rec["given"]}),
         ],
         ignore_index=True,
     )
@@ -373,9 +374,11 @@ def _fuzzy_people(todo: pd.DataFrame, rec: pd.DataFrame, *, k: int) -> pd.DataFr
     qi, ci, _ = _topk(list(uq), list(uc), k=k, cutoff=WEAK_MIN)
     hits = pd.DataFrame({"sorted": uq[qi], "c_sorted": uc[ci]})
     pairs = (
-        todo[["src", "sorted"]].merge(hits, on="sorted")
+        todo[["src", "sorted", "key"]].merge(hits, on="sorted")
         .merge(choice.rename(columns={"sorted": "c_sorted"}), on="c_sorted")
     )
+    # the same name in the same order is already an exact or first/last-name hit
+    pairs = pairs[pairs["key"] != pairs["c_key"]]
     raw = _pair_ratio(pairs["sorted"], pairs["c_sorted"])
     same = (pairs["sorted"] == pairs["c_sorted"]).to_numpy()
     return pd.DataFrame(
@@ -523,7 +526,7 @@ def _fuzzy_customers(todo: pd.DataFrame, rec: pd.DataFrame, paths: pd.DataFrame,
             a_s = srt.reindex(cand["src"]).reset_index(drop=True)
             a_n = nsp.reindex(cand["src"]).reset_index(drop=True)
             p_score = np.maximum(_pair_ratio(a_s, cand["rest_sorted"]),
-                                 _pair_ratio(a_n, cand["rest_ns"]))
+                                 np.minimum(_pair_ratio(a_n, cand["rest_ns"]), 97.0))
             p_score = np.where(a_s.to_numpy() == cand["rest_sorted"].to_numpy(), EXACT_SCORE, p_score)
             c_score = cand["c_score"].to_numpy()
             score = np.minimum(np.minimum(c_score, p_score), 99.0)
@@ -577,7 +580,10 @@ def _candidates(src: pd.DataFrame, rec: pd.DataFrame, keys, *, k: int) -> pd.Dat
     for a, b in keys:
         x = si[a].reindex(pairs["src"]).reset_index(drop=True)
         y = ri[b].reindex(pairs["rec"]).reset_index(drop=True)
-        best = np.maximum(best, _pair_ratio(x, y))
+        r = _pair_ratio(x, y)
+        if a.endswith("_ns"):  # equal without spaces is not equal: "same apart from spacing"
+            r = np.minimum(r, 97.0)
+        best = np.maximum(best, r)
     pairs = pairs.assign(score=np.round(best, 1))
     return pairs[pairs["score"] >= WEAK_MIN].reset_index(drop=True)
 
@@ -655,12 +661,13 @@ def suggest_matches(
 
 def _suggest_kind(kind, src, rec, store, k, limit, *, paths=None) -> pd.DataFrame:
     src = src.reset_index(drop=True)
+    # "_key": what two source names must share to be one name spelled two ways
     if kind == _KIND_EMPLOYEE:
-        src["_key"] = _keys(src[S.SOURCE_NAME], person_keys)["key"].to_numpy()
+        src["_key"] = _nospace(_keys(src[S.SOURCE_NAME], person_keys)["key"]).to_numpy()
     else:
         src["_client_key"] = _keys(src["client"], company_keys)["key"].to_numpy()
-        src["_key"] = (src["_client_key"] + ":"
-                       + _keys(src["project"], company_keys)["key"].to_numpy())
+        src["_key"] = (_nospace(src["_client_key"]) + ":"
+                       + _nospace(_keys(src["project"], company_keys)["key"])).to_numpy()
     mine = store[store[S.KIND] == kind]
     rejected = mine[mine[S.DECISION] == "rejected"]
     accepted = mine[mine[S.DECISION] == "accepted"].drop_duplicates(S.SOURCE_NAME, keep="last")
