@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "remember": "qbrecon.match",
     "propose_new_records": "qbrecon.match",
     "source_names": "qbrecon.match",
+    "summarize_matches": "qbrecon.match",
     "write_review_workbook": "qbrecon.review",
     "read_review_workbook": "qbrecon.review",
     "read_review_decisions": "qbrecon.review",
@@ -60,6 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         remember,
         source_names,
         suggest_matches,
+        summarize_matches,
     )
     from .qblists import QBLists, read_qb_lists
     from .review import (

@@ -187,7 +187,7 @@ def _sources(entries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         **{S.HOURS: (S.HOURS, "sum"), S.ENTRIES: (S.ENTRIES, "sum")},
     )
     for f in (ppl, cst):
-        f[S.HOURS] = f[S.HOURS].round(4)
+        f[S.HOURS] = f[S.HOURS].round(2)
         f[S.ENTRIES] = f[S.ENTRIES].astype("int64")
     return ppl.reset_index(drop=True), cst.reset_index(drop=True)
 
@@ -813,6 +813,8 @@ def _finish(kind, src, rec, ranked, stale, rejected, client_best) -> pd.DataFram
     out[S.MARGIN] = margin
     out[S.WHY] = rows["why"].to_numpy()
     out[S.ACTIVE] = pd.array(rows[S.ACTIVE].to_numpy(), dtype="boolean")
+    inactive = found & ~out[S.ACTIVE].fillna(True).to_numpy(dtype=bool)
+    out.loc[inactive, S.WHY] = out.loc[inactive, S.WHY].astype(str) + "; inactive in QuickBooks"
     out[S.NEAR_TIE] = rows["near_tie"].fillna(False).to_numpy().astype(bool)
     out[S.CONFLICT] = False
     # ---- remembered decisions
@@ -910,6 +912,45 @@ def _flag_conflicts(out: pd.DataFrame) -> pd.DataFrame:
         r1c = flag & (out[S.RANK] == 1)
         out.loc[r1c, S.WHY] = out.loc[r1c, S.WHY].astype(str) + "; another name wants this record"
     return out.drop(columns=["_key", "_remembered_pair"])
+
+
+def summarize_matches(suggestions: pd.DataFrame) -> pd.DataFrame:
+    """Counts per kind: names, bands of the rank-1 candidates, safe to accept, to review.
+
+    Returns:
+        One row per kind with ``names, exact, strong, weak, none, accepted,
+        needs_review, remembered, hours, hours_unmatched`` (hours behind names with no
+        accepted match).
+
+    Example:
+        >>> s = pd.DataFrame({"kind": ["employee"], "source_name": ["Ada"], "rank": [1],
+        ...     "qb_id": [""], "qb_name": [""], "score": [0.0], "band": ["none"], "hours": [2.5]})
+        >>> summarize_matches(s)[["names", "none", "hours_unmatched"]].values.tolist()
+        [[1, 1, 2.5]]
+    """
+    _require(suggestions, S.SUGGESTION_COLUMNS, what="suggestions")
+    r1 = suggestions[suggestions[S.RANK] == 1].drop_duplicates([S.KIND, S.SOURCE_NAME])
+    mapped = accept_matches(suggestions)
+    ok = r1.set_index([S.KIND, S.SOURCE_NAME]).index.isin(
+        pd.MultiIndex.from_frame(mapped[[S.KIND, S.SOURCE_NAME]]))
+    hours = r1[S.HOURS] if S.HOURS in r1.columns else pd.Series(0.0, index=r1.index)
+    review = (r1[S.NEEDS_REVIEW] if S.NEEDS_REVIEW in r1.columns else pd.Series(~ok, index=r1.index))
+    remembered = (_text(r1[S.REMEMBERED]) != "") if S.REMEMBERED in r1.columns else pd.Series(
+        False, index=r1.index)
+    f = pd.DataFrame({S.KIND: r1[S.KIND].to_numpy(), S.BAND: r1[S.BAND].to_numpy(),
+                      "accepted": ok, "needs_review": review.to_numpy().astype(bool),
+                      "remembered": remembered.to_numpy(), S.HOURS: hours.to_numpy(),
+                      "unmatched": np.where(ok, 0.0, hours.to_numpy())})
+    g = f.groupby(S.KIND, sort=True)
+    out = pd.DataFrame({"names": g.size()})
+    for b in S.BANDS:
+        out[b] = g[S.BAND].agg(lambda x, b=b: int((x == b).sum()))
+    out["accepted"] = g["accepted"].sum().astype(int)
+    out["needs_review"] = g["needs_review"].sum().astype(int)
+    out["remembered"] = g["remembered"].sum().astype(int)
+    out[S.HOURS] = g[S.HOURS].sum().round(2)
+    out["hours_unmatched"] = g["unmatched"].sum().round(2)
+    return out.reset_index()
 
 
 # ========================================================================== decisions
@@ -1038,7 +1079,7 @@ def remember(
 
 # ===================================================================== create missing
 def propose_new_records(
-    suggestions: pd.DataFrame, *, decisions: pd.DataFrame | None = None
+    suggestions: pd.DataFrame | None, *, decisions: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """The names with no QuickBooks record, as new employees and customers to create.
 
@@ -1049,7 +1090,8 @@ def propose_new_records(
     the client is proposed as well, before its projects.
 
     Args:
-        suggestions: the output of :func:`suggest_matches`.
+        suggestions: the output of :func:`suggest_matches`; or None to propose exactly the
+            names ``decisions`` rejected (their evidence columns are used).
         decisions: a mapping (accepted pairs) or decisions with a ``decision`` column, such
             as :func:`qbrecon.read_review_decisions` returns.
 
@@ -1066,6 +1108,13 @@ def propose_new_records(
         >>> propose_new_records(s)[["name", "first_name", "last_name"]].values.tolist()
         [['John Smith', 'John', 'Smith']]
     """
+    if suggestions is None:
+        if decisions is None:
+            raise InputError("propose_new_records needs suggestions or decisions")
+        _require(decisions, [S.KIND, S.SOURCE_NAME], what="decisions")
+        # one row per decided name; only what the decisions reject is proposed
+        suggestions = decisions.drop_duplicates([S.KIND, S.SOURCE_NAME]).assign(
+            **{S.RANK: 1, S.QB_ID: "", S.QB_NAME: "", S.SCORE: 0.0, S.BAND: "weak"})
     _require(suggestions, S.SUGGESTION_COLUMNS, what="suggestions")
     r1 = suggestions[suggestions[S.RANK] == 1].drop_duplicates([S.KIND, S.SOURCE_NAME])
     want = r1[S.BAND] == "none"
@@ -1211,4 +1260,5 @@ __all__ = [
     "remember",
     "source_names",
     "suggest_matches",
+    "summarize_matches",
 ]

@@ -659,24 +659,41 @@ def write_new_records(records: pd.DataFrame, path: str | os.PathLike) -> Path:
 
     _require(records, [S.KIND, S.NAME, S.PARENT_FULL_NAME, S.QB_TYPE], what="new records")
     path = Path(path)
+    if path.suffix.lower() == ".iif":
+        _atomic_write(path, lambda f: f.write(_iif_lists(records, path)))
+    elif path.suffix.lower() in (".csv", ".xlsx"):
+        write_table(records, path, sheet="New records")
+    else:
+        raise InputError("new records can be written as .csv, .xlsx or .iif", file=str(path))
+    log.info("wrote %d proposed new records to %s", len(records), path)
+    return path
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike, *, sheet: str = "Sheet1") -> Path:
+    """Write a frame (a mapping, suggestions, new records) as ``.csv`` or ``.xlsx``.
+
+    CSV is UTF-8 with a byte-order mark (Excel shows accents), text that would run as a
+    formula gets a leading ``'``; XLSX has a bold frozen header, filters and widths.
+
+    Raises:
+        InputError: another suffix, or the file cannot be written.
+    """
+    path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow(list(records.columns))
-        for row in records.astype(object).fillna("").itertuples(index=False):
+        w.writerow(list(df.columns))
+        for row in df.astype(object).fillna("").itertuples(index=False):
             w.writerow([escape_cell(str(v)) for v in row])
         _atomic_write(path, lambda f: f.write(buf.getvalue().encode("utf-8-sig")))
     elif suffix == ".xlsx":
         try:
-            write_sheets(path, {"New records": records})
+            write_sheets(path, {sheet: df})
         except OSError as exc:
             raise InputError(f"cannot write the file: {exc}", file=str(path)) from None
-    elif suffix == ".iif":
-        _atomic_write(path, lambda f: f.write(_iif_lists(records, path)))
     else:
-        raise InputError("new records can be written as .csv, .xlsx or .iif", file=str(path))
-    log.info("wrote %d proposed new records to %s", len(records), path)
+        raise InputError("tables can be written as .csv or .xlsx", file=str(path))
     return path
 
 
@@ -764,4 +781,5 @@ __all__ = [
     "write_mapping_store",
     "write_new_records",
     "write_review_workbook",
+    "write_table",
 ]

@@ -20,7 +20,7 @@ from qbrecon.match import (
     source_names,
     suggest_matches,
 )
-from qbrecon.normalize import normalize_person
+from qbrecon.normalize import fold_series, normalize_person
 
 import matchkit as K
 
@@ -326,3 +326,27 @@ def test_cdist_chunks_bound_memory_and_give_the_same_answer(monkeypatch):
 
 def test_docstring_examples_run():
     assert doctest.testmod(M, raise_on_error=False).failed == 0
+
+
+def test_accuracy_on_the_samples_and_no_wrong_auto_accept():
+    """Rank-1 suggestions against data/samples/expected_matches.csv (the truth)."""
+    from qbrecon.samples import samples_dir
+
+    d = samples_dir()
+    entries = pd.concat([qbrecon.read_time_entries(d / t) for t in ("clockify", "toggl", "harvest")],
+                        ignore_index=True)
+    for lists in (qbrecon.read_qb_lists(d / "qbo"), qbrecon.read_qb_lists(d / "qbd" / "lists.IIF")):
+        s = suggest_matches(entries, lists)
+        truth = pd.read_csv(d / "expected_matches.csv", dtype=str, keep_default_na=False)
+        r1 = s[s[S.RANK] == 1]
+        assert set(r1[S.SOURCE_NAME]) == set(truth[S.SOURCE_NAME])
+        # compare folded names: the Desktop list has other ids than QuickBooks Online, and
+        # Windows-1252 spellings ("Sule Yildiz" for "Şule Yıldız")
+        got = truth.merge(r1, on=[S.KIND, S.SOURCE_NAME], suffixes=("_true", ""))
+        same = fold_series(got[S.QB_NAME]) == fold_series(got["qb_name_true"])
+        accuracy = same.mean()
+        assert accuracy >= 0.95, got.loc[~same, [S.SOURCE_NAME, "qb_name_true", S.QB_NAME]]
+        auto = truth.merge(accept_matches(s), on=[S.KIND, S.SOURCE_NAME], suffixes=("_true", ""))
+        wrong = auto[fold_series(auto[S.QB_NAME]) != fold_series(auto["qb_name_true"])]
+        assert wrong.empty, wrong
+        assert len(auto) >= 0.8 * (truth[S.QB_ID] != "").sum()
