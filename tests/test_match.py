@@ -4,6 +4,7 @@ import csv
 import doctest
 from pathlib import Path
 
+import matchkit as K
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -21,8 +22,6 @@ from qbrecon.match import (
     suggest_matches,
 )
 from qbrecon.normalize import fold_series, normalize_person
-
-import matchkit as K
 
 PAIRS = list(csv.DictReader(
     (Path(__file__).parent / "data" / "name_pairs.csv").read_text(encoding="utf-8").splitlines()))

@@ -4,6 +4,7 @@ the mapping store across two periods; the new-records files."""
 import doctest
 import zipfile
 
+import matchkit as K
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -20,8 +21,6 @@ from qbrecon.review import (
     write_new_records,
     write_review_workbook,
 )
-
-import matchkit as K
 
 
 @pytest.fixture
