@@ -925,8 +925,9 @@ def summarize_matches(suggestions: pd.DataFrame) -> pd.DataFrame:
     Example:
         >>> s = pd.DataFrame({"kind": ["employee"], "source_name": ["Ada"], "rank": [1],
         ...     "qb_id": [""], "qb_name": [""], "score": [0.0], "band": ["none"], "hours": [2.5]})
-        >>> summarize_matches(s).iloc[0][["names", "none", "hours_unmatched"]].tolist()
-        [1, 1, 2.5]
+        >>> r = summarize_matches(s)
+        >>> int(r.loc[0, "none"]), float(r.loc[0, "hours_unmatched"])
+        (1, 2.5)
     """
     _require(suggestions, S.SUGGESTION_COLUMNS, what="suggestions")
     r1 = suggestions[suggestions[S.RANK] == 1].drop_duplicates([S.KIND, S.SOURCE_NAME])
