@@ -31,13 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-WORDS = (
-    "acme apex atlas aurora beacon birch blue bright cedar coastal copper crest delta eagle "
-    "ember evergreen falcon fern frontier garnet granite harbor hawk horizon iron juniper "
-    "keystone lake laurel liberty lumen maple meridian metro nova oak orion pacific peak "
-    "pine pioneer prairie quartz raven redwood ridge river rock sage sierra silver spruce "
-    "summit sun terra timber true union valley vista willow zenith"
-).split()
+WORDS = ["acme", "apex", "atlas", "aurora", "beacon", "birch", "blue", "bright", "cedar", "coastal", "copper", "crest", "delta", "eagle", "ember", "evergreen", "falcon", "fern", "frontier", "garnet", "granite", "harbor", "hawk", "horizon", "iron", "juniper", "keystone", "lake", "laurel", "liberty", "lumen", "maple", "meridian", "metro", "nova", "oak", "orion", "pacific", "peak", "pine", "pioneer", "prairie", "quartz", "raven", "redwood", "ridge", "river", "rock", "sage", "sierra", "silver", "spruce", "summit", "sun", "terra", "timber", "true", "union", "valley", "vista", "willow", "zenith"]
 TRADES = ("Dental Group", "Partners", "Design", "Bakery", "Logistics", "Consulting", "Studio",
           "Holdings", "Foods", "Builders", "Clinic", "Media", "Labs", "Outfitters", "Tekstil")
 SUFFIXES = ("LLC", "Inc.", "Ltd", "Co.", "Corp.", "", "", "", "A.Ş.", "S.L.", "GmbH")

@@ -518,7 +518,7 @@ def _read_kind(ws, kind, names, rows, problems, allow_blank) -> None:
                                     "QuickBooks or choose another", row=r, column=where,
                                     value=decision))
             continue
-        how = "review: accepted suggestion" if qid == sid else "review: chose another name"
+        how = f"review: accepted suggestion ({band})" if qid == sid else "review: chose another name"
         rows.append([kind, source, "accepted", qid, name, qtype, how, *ev])
         if sid and qid != sid:
             rows.append([kind, source, "rejected", sid, sname, stype, "review: chose another name",
