@@ -79,6 +79,8 @@ WEAK_MIN = 60.0
 TYPO_MIN = 90.0
 #: the client-only candidate of a "Client:Project" is scored at most this
 CLIENT_ONLY_MAX = 65.0
+#: projects are looked for under client candidates at most this far behind the best one
+CLIENT_SPREAD = 15.0
 #: score cells computed per cdist chunk (uint8): bounds memory to ~32 MB per chunk
 CHUNK_CELLS = 1 << 25
 
@@ -519,7 +521,11 @@ def _fuzzy_customers(todo: pd.DataFrame, rec: pd.DataFrame, paths: pd.DataFrame,
         ch = ch.rename(columns={"score": "c_score"}).merge(
             rec[["rec", S.QB_NAME]].rename(columns={"rec": "head", S.QB_NAME: "anc_full"}),
             left_on="rec", right_on="head").drop(columns="rec")
-        cand = ch.merge(paths[["rec", "anc_full", "rest_sorted", "rest_ns"]], on="anc_full")
+        # look for the project only under the clients that could win: a client further than
+        # CLIENT_SPREAD behind the best one cannot give the best (weaker-half) score
+        best_c = ch.groupby("src")["c_score"].transform("max")
+        near = ch[ch["c_score"] >= best_c - CLIENT_SPREAD]
+        cand = near.merge(paths[["rec", "anc_full", "rest_sorted", "rest_ns"]], on="anc_full")
         if len(cand):
             srt = pd.Series(todo.set_index("src")["project_sorted"])
             nsp = pd.Series(todo.set_index("src")["project_ns"])
@@ -738,10 +744,12 @@ def _rank(pairs: pd.DataFrame, src: pd.DataFrame, rec: pd.DataFrame, limit: int)
     pairs = pairs.assign(_s=sort_score, tiebreak=pairs["tiebreak"].fillna(sort_score))
     pairs = pairs.sort_values(["src", "rec", "_s", "tiebreak"], ascending=[True, True, False, False])
     # every piece of evidence for a pair, strongest first, in one "why"
-    whys = pairs.drop_duplicates(["src", "rec", "why"]).groupby(["src", "rec"], sort=False)["why"]
-    why = whys.agg("; ".join)
+    uniq = pairs.drop_duplicates(["src", "rec", "why"])
+    several = uniq.duplicated(["src", "rec"], keep=False)
+    joined = uniq[several].groupby(["src", "rec"], sort=False)["why"].agg("; ".join)
     best = pairs.drop_duplicates(["src", "rec"]).set_index(["src", "rec"])
-    best["why"] = why
+    if len(joined):
+        best.loc[joined.index, "why"] = joined
     best = best.reset_index()
     best[S.ACTIVE] = rec[S.ACTIVE].to_numpy()[best["rec"].to_numpy()]
     best[S.QB_NAME] = rec[S.QB_NAME].to_numpy()[best["rec"].to_numpy()]
