@@ -190,7 +190,7 @@ def test_client_project_is_matched_against_parent_and_leaf():
 _NAME = st.text(alphabet=st.sampled_from(list("abcdefghijklmnoprstuvyzçşıöüé ")), min_size=3, max_size=14)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(st.lists(_NAME, min_size=1, max_size=12, unique=True), st.lists(_NAME, max_size=12))
 def test_an_identical_name_ranks_first_with_band_exact(names, others):
     names = [n for n in names if normalize_person(n)]
@@ -204,7 +204,7 @@ def test_an_identical_name_ranks_first_with_band_exact(names, others):
         assert normalize_person(n) in {normalize_person(q) for q in exact[S.QB_NAME]}
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(st.lists(_NAME, min_size=1, max_size=10), st.lists(_NAME, min_size=0, max_size=15),
        st.integers(min_value=1, max_value=4))
 def test_no_duplicate_ranks_and_scores_in_range(users, qb_names, limit):
