@@ -684,7 +684,7 @@ def _suggest_kind(kind, src, rec, store, k, limit, *, paths=None) -> pd.DataFram
         on=S.SOURCE_NAME,
     )
     acc = acc.merge(rec[["rec", S.QB_ID, S.ACTIVE]], on=S.QB_ID, how="left")
-    live = acc["rec"].notna() & acc[S.ACTIVE].fillna(False).astype(bool)
+    live = acc["rec"].notna() & _flag(acc[S.ACTIVE])
     kept = acc[live].drop_duplicates("src")
     stale = acc[~acc["src"].isin(kept["src"])].drop_duplicates("src")
     todo_mask = ~src.index.isin(kept["src"])
@@ -737,7 +737,7 @@ def _rank(pairs: pd.DataFrame, src: pd.DataFrame, rec: pd.DataFrame, limit: int)
     if "tiebreak" not in pairs.columns:
         pairs = pairs.assign(tiebreak=np.nan)
     pairs = pairs.assign(
-        remembered_pair=pairs["remembered_pair"].fillna(False).astype(bool),
+        remembered_pair=_flag(pairs["remembered_pair"]),
         src=pairs["src"].astype(np.int64), rec=pairs["rec"].astype(np.int64),
     )
     sort_score = pairs["score"].fillna(1000.0)  # a remembered pair ranks first
@@ -823,11 +823,11 @@ def _finish(kind, src, rec, ranked, stale, rejected, client_best) -> pd.DataFram
     out[S.ACTIVE] = pd.array(rows[S.ACTIVE].to_numpy(), dtype="boolean")
     inactive = found & ~out[S.ACTIVE].fillna(True).to_numpy(dtype=bool)
     out.loc[inactive, S.WHY] = out.loc[inactive, S.WHY].astype(str) + "; inactive in QuickBooks"
-    out[S.NEAR_TIE] = rows["near_tie"].fillna(False).to_numpy().astype(bool)
+    out[S.NEAR_TIE] = _flag(rows["near_tie"]).to_numpy()
     out[S.CONFLICT] = False
     # ---- remembered decisions
     remembered = np.full(len(out), "", dtype=object)
-    is_rem = rows["remembered_pair"].fillna(False).to_numpy().astype(bool)
+    is_rem = _flag(rows["remembered_pair"]).to_numpy()
     rem_src = np.zeros(n, dtype=bool)
     rem_src[si[is_rem]] = True
     rej_names = set(rejected[S.SOURCE_NAME].tolist())
@@ -855,8 +855,9 @@ def _finish(kind, src, rec, ranked, stale, rejected, client_best) -> pd.DataFram
         out[S.EMAIL] = ""
         out[S.CLIENT_MATCH] = _client_match(src, rec, client_best)[si]
     # ---- needs review (per source name): anything short of a safe rank-1 pick
-    first = pd.DataFrame({"src": si, "band": band, "rank1": rank1, "active": out[S.ACTIVE]
-                          .fillna(False).to_numpy(), "near": out[S.NEAR_TIE].to_numpy()})
+    first = pd.DataFrame({"src": si, "band": band, "rank1": rank1,
+                          "active": _flag(out[S.ACTIVE]).to_numpy(),
+                          "near": out[S.NEAR_TIE].to_numpy()})
     r1 = first[first["rank1"]].set_index("src")
     safe = r1["band"].isin(["exact", "strong"]) & r1["active"] & ~r1["near"]
     decided_reject = pd.Series(rej_src, index=np.arange(n)).reindex(r1.index)
@@ -998,13 +999,13 @@ def accept_matches(suggestions: pd.DataFrame, *, min_band: str = "strong") -> pd
     ok &= _text(s[S.QB_ID]) != ""
     for flag in (S.CONFLICT, S.NEAR_TIE, S.STALE):
         if flag in s.columns:
-            ok &= ~s[flag].fillna(False).astype(bool)
+            ok &= ~_flag(s[flag])
     if S.ACTIVE in s.columns:
-        ok &= s[S.ACTIVE].fillna(False).astype(bool)
+        ok &= _flag(s[S.ACTIVE])
     if S.REMEMBERED in s.columns:
         rem = (_text(s[S.REMEMBERED]) == "accepted") & (_text(s[S.QB_ID]) != "")
         if S.STALE in s.columns:
-            rem &= ~s[S.STALE].fillna(False).astype(bool)
+            rem &= ~_flag(s[S.STALE])
         ok |= rem
     m = s[ok]
     qb_type = m[S.QB_TYPE] if S.QB_TYPE in m.columns else pd.Series(
@@ -1201,6 +1202,11 @@ def _text(s) -> pd.Series:
     if not isinstance(s, pd.Series):
         s = pd.Series(s)
     return s.astype(S.STRING).fillna("")
+
+
+def _flag(s: pd.Series) -> pd.Series:
+    """A yes/no column as plain bool, missing values False (any dtype, pandas 2 and 3)."""
+    return s.astype("boolean").fillna(False).astype(bool)
 
 
 def _keys(names: pd.Series, fn) -> pd.DataFrame:

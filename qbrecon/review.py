@@ -637,7 +637,7 @@ def write_mapping_store(store: pd.DataFrame, path: str | os.PathLike) -> Path:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(S.STORE_COLUMNS)
-    for row in st.astype(object).fillna("").itertuples(index=False):
+    for row in st.astype(object).where(st.notna(), "").itertuples(index=False):
         w.writerow([escape_cell(str(v)) for v in row])
     _atomic_write(path, lambda f: f.write(buf.getvalue().encode("utf-8-sig")))
     log.info("wrote %d remembered decisions to %s", len(st), path)
@@ -684,7 +684,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, *, sheet: str = "Shee
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
         w.writerow(list(df.columns))
-        for row in df.astype(object).fillna("").itertuples(index=False):
+        for row in df.astype(object).where(df.notna(), "").itertuples(index=False):
             w.writerow([escape_cell(str(v)) for v in row])
         _atomic_write(path, lambda f: f.write(buf.getvalue().encode("utf-8-sig")))
     elif suffix == ".xlsx":
