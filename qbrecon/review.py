@@ -207,14 +207,19 @@ def _write_kind_sheet(ws, kind: str, part: pd.DataFrame, dropdown: str | None) -
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.column_dimensions[_letter(c)].width = width
     col = {h: i for i, (h, _) in enumerate(headers, start=1)}
-    groups = part.groupby(S.SOURCE_NAME, sort=True)
+    # plain Python rows: one pass, no per-value pandas indexing
+    ordered = part.sort_values([S.SOURCE_NAME, S.RANK], kind="stable")
+    records = ordered.astype(object).where(ordered.notna(), None).to_dict("records")
+    groups: dict[str, list[dict]] = {}
+    for rec in records:
+        groups.setdefault(rec[S.SOURCE_NAME], []).append(rec)
     r = 1
     red = Font(color="9C0006", bold=True)
+    fills = {b: PatternFill("solid", fgColor=c) for b, c in BAND_FILLS.items()}
     widths = {c: w for c, (_, w) in enumerate(headers, start=1)}
-    for source, g in groups:
+    for source, g in groups.items():
         r += 1
-        g = g.sort_values(S.RANK)
-        top = g.iloc[0]
+        top = g[0]
         found = top[S.QB_ID] != ""
         flags = _flags(top)
         decided = _prefill(top)
@@ -232,15 +237,15 @@ def _write_kind_sheet(ws, kind: str, part: pd.DataFrame, dropdown: str | None) -
             "_kind": kind,
             "_suggested_id": top[S.QB_ID],
             "_suggested_type": top[S.QB_TYPE],
-            "_candidate_ids": _SEP.join(g.loc[g[S.QB_ID] != "", S.QB_ID].tolist()),
+            "_candidate_ids": _SEP.join(c[S.QB_ID] for c in g if c[S.QB_ID]),
             "_email": top[S.EMAIL],
             "_client_match": top[S.CLIENT_MATCH],
             "_band": top[S.BAND],
         }
-        for _, cand in g.iloc[1:].iterrows():
+        for cand in g[1:]:
             values[f"candidate {int(cand[S.RANK])}"] = cand[S.QB_NAME]
             values[f"score {int(cand[S.RANK])}"] = float(cand[S.SCORE])
-        fill = PatternFill("solid", fgColor=BAND_FILLS.get(str(top[S.BAND]), "FFFFFF"))
+        fill = fills[str(top[S.BAND])] if str(top[S.BAND]) in fills else fills["none"]
         for h, c in col.items():
             v = values.get(h)
             cell = _put(ws, r, c, v)
@@ -272,9 +277,9 @@ def _write_kind_sheet(ws, kind: str, part: pd.DataFrame, dropdown: str | None) -
     return r - 1
 
 
-def _flags(top: pd.Series) -> str:
+def _flags(top: dict) -> str:
     out = []
-    if top[S.QB_ID] != "" and top[S.ACTIVE] is not pd.NA and not bool(top[S.ACTIVE]):
+    if top[S.QB_ID] != "" and top[S.ACTIVE] is not None and not bool(top[S.ACTIVE]):
         out.append("inactive record")
     if top[S.NEAR_TIE]:
         out.append("near tie")
@@ -287,7 +292,7 @@ def _flags(top: pd.Series) -> str:
     return "; ".join(out)
 
 
-def _prefill(top: pd.Series) -> str:
+def _prefill(top: dict) -> str:
     if top[S.NEEDS_REVIEW]:
         return ""
     if top[S.REMEMBERED] == "rejected" and top[S.BAND] not in ("exact", "strong"):
@@ -429,6 +434,7 @@ def _read_names(wb) -> dict[str, dict]:
             continue
         exact: dict[str, list] = {}
         folded: dict[str, list] = {}
+        by_id: dict[str, tuple] = {}
         for row in ws.iter_rows(min_row=4, values_only=True):
             name = row[c0] if c0 < len(row) else None
             if name is None or str(name) == "":
@@ -436,7 +442,8 @@ def _read_names(wb) -> dict[str, dict]:
             rec = (str(name), _s(row[c0 + 1]), _s(row[c0 + 2]), _s(row[c0 + 3]) != "no")
             exact.setdefault(str(name), []).append(rec)
             folded.setdefault(str(name).strip().casefold(), []).append(rec)
-        out[kind] = {"exact": exact, "folded": folded}
+            by_id.setdefault(rec[1], rec)
+        out[kind] = {"exact": exact, "folded": folded, "id": by_id}
     return out
 
 
@@ -538,11 +545,7 @@ def _lookup_name(names, text: str, *, raw: str):
 def _lookup_id(names, qid: str):
     if not names or not qid:
         return None
-    for recs in names["exact"].values():
-        for rec in recs:
-            if rec[1] == qid:
-                return rec
-    return None
+    return names["id"].get(qid)
 
 
 # ==================================================================== mapping store
