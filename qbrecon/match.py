@@ -679,12 +679,17 @@ def _suggest_kind(kind, src, rec, store, k, limit, *, paths=None) -> pd.DataFram
     accepted = mine[mine[S.DECISION] == "accepted"].drop_duplicates(S.SOURCE_NAME, keep="last")
     # ---- remembered accepted pairs: applied first, not scored again
     acc = src[[S.SOURCE_NAME]].reset_index().rename(columns={"index": "src"}).merge(
-        accepted[[S.SOURCE_NAME, S.QB_ID, S.QB_NAME, S.DECIDED_AT, S.DECIDED_BY, S.HOW]]
-        .rename(columns={S.QB_NAME: "remembered_name"}),
+        accepted[[S.SOURCE_NAME, S.QB_ID, S.QB_NAME, S.QB_TYPE, S.DECIDED_AT, S.DECIDED_BY, S.HOW]]
+        .rename(columns={S.QB_NAME: "remembered_name", S.QB_TYPE: "remembered_type"}),
         on=S.SOURCE_NAME,
     )
-    acc = acc.merge(rec[["rec", S.QB_ID, S.ACTIVE]], on=S.QB_ID, how="left")
-    live = acc["rec"].notna() & _flag(acc[S.ACTIVE])
+    acc = acc.merge(rec[["rec", S.QB_ID, S.QB_TYPE, S.ACTIVE]], on=S.QB_ID, how="left")
+    # the same id on another list (Employee 55, Vendor 55) is another record
+    other = (acc["remembered_type"] != "") & acc[S.QB_TYPE].notna() & (
+        acc[S.QB_TYPE].astype(object) != acc["remembered_type"].astype(object))
+    acc["rec"] = acc["rec"].astype("float64").where(~other.to_numpy())
+    acc = acc.sort_values(["src", "rec"], na_position="last").drop_duplicates("src")
+    live = acc["rec"].notna() & _flag(acc[S.ACTIVE].astype(object).where(acc["rec"].notna()))
     kept = acc[live].drop_duplicates("src")
     stale = acc[~acc["src"].isin(kept["src"])].drop_duplicates("src")
     todo_mask = ~src.index.isin(kept["src"])
@@ -693,7 +698,7 @@ def _suggest_kind(kind, src, rec, store, k, limit, *, paths=None) -> pd.DataFram
     client_best = None
     if len(sub):
         sub_r = sub.reset_index(drop=True)
-        rej = rejected[[S.SOURCE_NAME, S.QB_ID]]
+        rej = rejected[[S.SOURCE_NAME, S.QB_ID, S.QB_TYPE]]
         if kind == _KIND_EMPLOYEE:
             pairs = _people_pairs(sub_r, rec, k=k, rejected=rej)
         else:
@@ -909,7 +914,7 @@ def _flag_conflicts(out: pd.DataFrame) -> pd.DataFrame:
     """
     r1 = out[(out[S.RANK] == 1) & (out[S.BAND] != "none") & (out[S.SCORE] >= TYPO_MIN)
              & ~out[S.NEAR_TIE]]
-    keys = r1.groupby([S.KIND, S.QB_ID])["_key"].transform("nunique")
+    keys = r1.groupby([S.KIND, S.QB_TYPE, S.QB_ID])["_key"].transform("nunique")
     clash = r1.loc[keys > 1, [S.KIND, S.SOURCE_NAME]]
     if len(clash):
         flag = out.set_index([S.KIND, S.SOURCE_NAME]).index.isin(
@@ -1239,10 +1244,19 @@ def _no_pairs() -> pd.DataFrame:
 def _drop_rejected(pairs, src, rec, rejected) -> pd.DataFrame:
     if rejected is None or not len(rejected) or not len(pairs):
         return pairs
+    ri = pairs["rec"].to_numpy().astype(np.int64)
     names = src[S.SOURCE_NAME].to_numpy()[pairs["src"].to_numpy().astype(np.int64)]
-    ids = rec[S.QB_ID].to_numpy()[pairs["rec"].to_numpy().astype(np.int64)]
-    key = pd.MultiIndex.from_arrays([names, ids])
-    bad = key.isin(pd.MultiIndex.from_frame(rejected[[S.SOURCE_NAME, S.QB_ID]].astype(object)))
+    ids = rec[S.QB_ID].to_numpy()[ri]
+    types = rec[S.QB_TYPE].to_numpy()[ri]
+    # QuickBooks Online numbers employees and vendors separately: Employee 55 and Vendor 55
+    # are two records, so a pair is (name, id, type); a decision without a type means any
+    rej = rejected.astype(object)
+    typed = rej[rej[S.QB_TYPE] != ""]
+    untyped = rej[rej[S.QB_TYPE] == ""]
+    bad = pd.MultiIndex.from_arrays([names, ids, types]).isin(
+        pd.MultiIndex.from_frame(typed[[S.SOURCE_NAME, S.QB_ID, S.QB_TYPE]]))
+    bad |= pd.MultiIndex.from_arrays([names, ids]).isin(
+        pd.MultiIndex.from_frame(untyped[[S.SOURCE_NAME, S.QB_ID]]))
     return pairs[~bad]
 
 

@@ -162,7 +162,7 @@ def _choices(sugg: pd.DataFrame, lists) -> dict[str, pd.DataFrame]:
                                       S.QB_TYPE: f[S.QB_TYPE],
                                       S.ACTIVE: f[S.ACTIVE].fillna(True).astype(bool)})
     for kind, f in out.items():
-        f = f.drop_duplicates(S.QB_ID)
+        f = f.drop_duplicates([S.QB_ID, S.QB_TYPE])
         f = f.assign(**{S.ACTIVE: f[S.ACTIVE].astype(bool)})
         out[kind] = f.sort_values([S.ACTIVE, S.QB_NAME], ascending=[False, True]).reset_index(
             drop=True)
@@ -237,7 +237,7 @@ def _write_kind_sheet(ws, kind: str, part: pd.DataFrame, dropdown: str | None) -
             "_kind": kind,
             "_suggested_id": top[S.QB_ID],
             "_suggested_type": top[S.QB_TYPE],
-            "_candidate_ids": _SEP.join(c[S.QB_ID] for c in g if c[S.QB_ID]),
+            "_candidate_ids": _SEP.join(f"{c[S.QB_TYPE]}\t{c[S.QB_ID]}" for c in g if c[S.QB_ID]),
             "_email": top[S.EMAIL],
             "_client_match": top[S.CLIENT_MATCH],
             "_band": top[S.BAND],
@@ -442,7 +442,8 @@ def _read_names(wb) -> dict[str, dict]:
             rec = (str(name), _s(row[c0 + 1]), _s(row[c0 + 2]), _s(row[c0 + 3]) != "no")
             exact.setdefault(str(name), []).append(rec)
             folded.setdefault(str(name).strip().casefold(), []).append(rec)
-            by_id.setdefault(rec[1], rec)
+            by_id.setdefault((rec[1], rec[2]), rec)
+            by_id.setdefault((rec[1], ""), rec)
         out[kind] = {"exact": exact, "folded": folded, "id": by_id}
     return out
 
@@ -476,7 +477,8 @@ def _read_kind(ws, kind, names, rows, problems, allow_blank) -> None:
         seen[source] = r
         sid, stype = get("_suggested_id"), get("_suggested_type")
         sname = get("suggested QuickBooks name")
-        cands = [c for c in get("_candidate_ids").split(_SEP) if c]
+        cands = [tuple(c.split("\t", 1)[::-1]) if "\t" in c else (c, "")
+                 for c in get("_candidate_ids").split(_SEP) if c]  # (id, type)
         try:
             hours = float(row[ix["hours"]]) if "hours" in ix and row[ix["hours"]] is not None else 0.0
             n_entries = int(row[ix["entries"]]) if "entries" in ix and row[ix["entries"]] is not None else 0
@@ -495,7 +497,7 @@ def _read_kind(ws, kind, names, rows, problems, allow_blank) -> None:
                 problems.append(Problem("nothing to accept (no suggestion): choose a QuickBooks "
                                         "name or reject", row=r, column=where, value=decision))
                 continue
-            rec = _lookup_id(names, sid)
+            rec = _lookup_id(names, sid, stype)
             if rec is not None and not rec[3]:
                 problems.append(Problem(f"the suggested record {sname!r} is inactive in "
                                         "QuickBooks: choose another name or reject", row=r,
@@ -505,10 +507,10 @@ def _read_kind(ws, kind, names, rows, problems, allow_blank) -> None:
                          f"review: accepted suggestion ({band})", *ev])
             continue
         if word in _REJECT_WORDS:
-            for cid in cands or [""]:
-                rec = _lookup_id(names, cid)
+            for cid, ctype in cands or [("", "")]:
+                rec = _lookup_id(names, cid, ctype)
                 rows.append([kind, source, "rejected", cid, rec[0] if rec else "",
-                             rec[2] if rec else "", "review: rejected", *ev])
+                             rec[2] if rec else ctype, "review: rejected", *ev])
             continue
         found = _lookup_name(names, decision, raw=_s(raw_decision))
         if found is None:
@@ -525,9 +527,10 @@ def _read_kind(ws, kind, names, rows, problems, allow_blank) -> None:
                                     "QuickBooks or choose another", row=r, column=where,
                                     value=decision))
             continue
-        how = f"review: accepted suggestion ({band})" if qid == sid else "review: chose another name"
+        same = qid == sid and qtype == stype
+        how = f"review: accepted suggestion ({band})" if same else "review: chose another name"
         rows.append([kind, source, "accepted", qid, name, qtype, how, *ev])
-        if sid and qid != sid:
+        if sid and not same:
             rows.append([kind, source, "rejected", sid, sname, stype, "review: chose another name",
                          *ev])
 
@@ -538,14 +541,14 @@ def _lookup_name(names, text: str, *, raw: str):
     for candidate, table in ((raw, "exact"), (text, "exact"), (text.casefold(), "folded")):
         recs = names[table].get(candidate)
         if recs:
-            return recs[0] if len({r[1] for r in recs}) == 1 else "ambiguous"
+            return recs[0] if len({(r[1], r[2]) for r in recs}) == 1 else "ambiguous"
     return None
 
 
-def _lookup_id(names, qid: str):
+def _lookup_id(names, qid: str, qtype: str = ""):
     if not names or not qid:
         return None
-    return names["id"].get(qid)
+    return names["id"].get((qid, qtype)) or names["id"].get((qid, ""))
 
 
 # ==================================================================== mapping store

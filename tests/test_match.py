@@ -349,3 +349,28 @@ def test_accuracy_on_the_samples_and_no_wrong_auto_accept():
         wrong = auto[fold_series(auto[S.QB_NAME]) != fold_series(auto["qb_name_true"])]
         assert wrong.empty, wrong
         assert len(auto) >= 0.8 * (truth[S.QB_ID] != "").sum()
+
+
+def test_employee_and_vendor_sharing_an_id_are_two_records(tmp_path):
+    """QuickBooks Online numbers each list on its own: Employee 7 and Vendor 7 both exist."""
+    emp = K.people(["Ann Lee"], prefix="")
+    ven = K.people(["Bo Ray"], prefix="")
+    emp[S.QB_ID] = "7"
+    ven[S.QB_ID] = "7"
+    L = qbrecon.QBLists(employees=emp, vendors=ven)
+    e = K.entries([{"user": "Ann Lee"}, {"user": "Bo Ray"}, {"user": "Bo R."}])
+    store = remember(None, pd.DataFrame({
+        S.KIND: ["employee", "employee"], S.SOURCE_NAME: ["Bo R.", "Ann Lee"], S.QB_ID: ["7", "7"],
+        S.QB_TYPE: ["Vendor", "Employee"], S.DECISION: ["accepted", "rejected"]}))
+    s = suggest_matches(e, L, remembered=store)
+    r1 = s[s[S.RANK] == 1].set_index(S.SOURCE_NAME)
+    assert (r1.loc["Bo R.", S.QB_NAME], r1.loc["Bo R.", S.QB_TYPE]) == ("Bo Ray", "Vendor")
+    assert r1.loc["Ann Lee", S.BAND] == "none"  # only Employee 7 was rejected for Ann Lee
+    assert (r1.loc["Bo Ray", S.QB_TYPE], r1.loc["Bo Ray", S.BAND]) == ("Vendor", "exact")
+    assert not r1.loc["Bo Ray", S.CONFLICT] or r1.loc["Bo R.", S.REMEMBERED] == "accepted"
+    from qbrecon.review import read_review_decisions, write_review_workbook
+
+    p = write_review_workbook(suggest_matches(e, L), tmp_path / "r.xlsx", lists=L)
+    d = read_review_decisions(p, allow_blank=True)
+    acc = d[d[S.DECISION] == "accepted"].set_index(S.SOURCE_NAME)
+    assert acc.loc["Ann Lee", S.QB_TYPE] == "Employee" and acc.loc["Bo Ray", S.QB_TYPE] == "Vendor"
