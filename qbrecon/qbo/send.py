@@ -72,7 +72,7 @@ DRY_RUN_COLUMNS = [S.ENTRY_ID, "action", "request_id", "marker", "chunk", "paylo
 PROPOSAL_COLUMNS = [
     S.KIND,
     S.NAME,
-    "parent_full_name",
+    S.PARENT_FULL_NAME,
     S.QB_TYPE,
     S.FIRST_NAME,
     S.LAST_NAME,
@@ -81,7 +81,7 @@ PROPOSAL_COLUMNS = [
 CREATE_RESULT_COLUMNS = [
     S.KIND,
     S.NAME,
-    "parent_full_name",
+    S.PARENT_FULL_NAME,
     S.QB_TYPE,
     S.FULL_NAME,
     S.STATUS,
@@ -1401,8 +1401,8 @@ def _prepare_proposals(proposals: pd.DataFrame) -> pd.DataFrame:
             "a customer proposal is a Customer",
         ),
         (
-            (p[S.KIND] == "employee") & (p["parent_full_name"] != ""),
-            "parent_full_name",
+            (p[S.KIND] == "employee") & (p[S.PARENT_FULL_NAME] != ""),
+            S.PARENT_FULL_NAME,
             "only customers have a parent",
         ),
         (p[S.NAME].str.len() > 100, S.NAME, "longer than QuickBooks allows (100 characters)"),
@@ -1415,7 +1415,7 @@ def _prepare_proposals(proposals: pd.DataFrame) -> pd.DataFrame:
             )
     if problems:
         raise InputError("the proposals cannot be created", problems=problems)
-    full = p[S.NAME].where(p["parent_full_name"] == "", p["parent_full_name"] + ":" + p[S.NAME])
+    full = p[S.NAME].where(p[S.PARENT_FULL_NAME] == "", p[S.PARENT_FULL_NAME] + ":" + p[S.NAME])
     p[S.FULL_NAME] = full.astype(S.STRING)
     return p.drop_duplicates([S.QB_TYPE, S.FULL_NAME]).reset_index(drop=True)
 
@@ -1505,7 +1505,7 @@ def create_missing(
                 key = row[S.FULL_NAME].casefold()
                 qb_type = row[S.QB_TYPE]
                 existing = by_path.get(key) if qb_type == "Customer" else None
-                if existing is None and (qb_type != "Customer" or not row["parent_full_name"]):
+                if existing is None and (qb_type != "Customer" or not row[S.PARENT_FULL_NAME]):
                     hit = by_name.get(row[S.NAME].casefold())
                     if hit is not None and hit[0] == qb_type:
                         existing = hit[1]
@@ -1538,8 +1538,8 @@ def create_missing(
                     out.append(res)
                     continue
                 parent_id = None
-                if row["parent_full_name"]:
-                    pkey = row["parent_full_name"].casefold()
+                if row[S.PARENT_FULL_NAME]:
+                    pkey = row[S.PARENT_FULL_NAME].casefold()
                     parent = by_path.get(pkey)
                     parent_id = str(parent["Id"]) if parent is not None else planned.get(pkey)
                     if parent is None and pkey not in planned:
@@ -1565,7 +1565,7 @@ def create_missing(
                         planned[key] = None
                     out.append(res)
                     continue
-                if parent_id is None and row["parent_full_name"]:
+                if parent_id is None and row[S.PARENT_FULL_NAME]:
                     res.update(
                         {
                             S.STATUS: "failed",
