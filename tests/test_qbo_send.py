@@ -641,3 +641,24 @@ def test_create_missing_refuses_bad_proposals(client, tmp_path):
         (3, "kind"),
         (4, "name"),
     }
+
+
+def test_create_missing_takes_what_matching_proposes(tmp_path):
+    import qbrecon
+    from qbrecon.qbo.send import create_missing
+    from qbrecon.samples import samples_dir
+
+    samples = samples_dir()
+    entries = qbrecon.read_time_entries([*samples.glob("clockify/*"), *samples.glob("toggl/*")])
+    lists = qbrecon.read_qb_lists(samples / "qbo")
+    proposals = qbrecon.propose_new_records(qbrecon.suggest_matches(entries, lists))
+    assert len(proposals)
+    with (
+        QBOEmulator(seed=samples / "qbo", limits=FAST_LIMITS) as emu,
+        emu.connect(tmp_path / "t.json") as client,
+    ):
+        done = create_missing(proposals, client, ledger=tmp_path / "l.sqlite")
+        assert (done[S.STATUS] == "created").all(), done
+        after = qbrecon.fetch_qb_lists(client)
+    names = set(after.customers[S.FULL_NAME]) | set(after.employees[S.NAME])
+    assert set(done[S.FULL_NAME]) <= names

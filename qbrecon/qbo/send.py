@@ -1433,8 +1433,8 @@ def _proposal_payload(row: Mapping[str, Any], parent_id: str | None) -> dict[str
             body["GivenName"] = first
         if last:
             body["FamilyName"] = last
-    else:
-        body["CompanyName"] = name
+    elif not parent_id:
+        body["CompanyName"] = name  # a job is the parent company's work, not a company
     if parent_id:
         body.update({"ParentRef": {"value": parent_id}, "Job": True, "BillWithParent": False})
     if row[S.EMAIL]:
