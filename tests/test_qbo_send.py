@@ -156,10 +156,10 @@ def test_dropped_responses_after_commit_never_duplicate(tmp_path, remember):
 
 def test_server_errors_and_slow_answers_are_retried_without_duplicates(tmp_path):
     with QBOEmulator(seed="builtin", limits=FAST_LIMITS, remember_request_ids=False) as emu:
-        client = emu.connect(tmp_path / "t.json", timeout=0.4)
+        client = emu.connect(tmp_path / "t.json", timeout=0.6)
         emu.inject("error", status=500, times=2, match="batch")  # refused before running
         emu.inject("error", status=503, times=1, match="batch")
-        emu.inject("slow", delay=1.0, times=1, match="batch")  # runs, answers after the timeout
+        emu.inject("slow", delay=1.5, times=1, match="batch")  # runs, answers after the timeout
         batch = make_batch(60)
         results = send(batch, client, tmp_path / "l.sqlite")
         assert (results[S.STATUS] == "sent").all()
@@ -210,10 +210,10 @@ def test_429_storm_waits_and_retries(tmp_path, fmt):
 
 
 def test_client_limiter_keeps_below_the_server_limit(tmp_path):
-    server = QBOLimits(requests_per_window=500, batches_per_window=4, window=0.5, throttle_wait=0.5)
-    # the client keeps its window 30% longer: in this short window that covers the jitter
-    # between sending and arrival of threads on a busy machine (2% of a real minute does)
-    client_limits = replace(server, margin=0.3)
+    server = QBOLimits(requests_per_window=500, batches_per_window=4, window=0.3, throttle_wait=0.3)
+    # the client keeps a window twice as long: in so short a window that covers the jitter
+    # between sending and arrival on a busy machine (2% of a real minute does)
+    client_limits = replace(server, margin=1.0)
     with QBOEmulator(seed="builtin", limits=server) as emu:
         client = emu.connect(tmp_path / "t.json", timeout=5, limits=client_limits)
         results = send(make_batch(300), client, tmp_path / "l.sqlite", concurrency=3)
