@@ -38,10 +38,23 @@ _EXPORTS: dict[str, str] = {
     "Ledger": "qbrecon.ledger",
     # samples
     "samples_dir": "qbrecon.samples",
+    # QuickBooks Desktop through the Web Connector
+    "queue_for_desktop": "qbrecon.qbd",
+    "webconnector_app": "qbrecon.qbd",
+    "write_qwc": "qbrecon.qbd",
+    "staged_lists": "qbrecon.qbd",
+    "WebConnectorSettings": "qbrecon.qbd",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .ledger import Ledger
+    from .qbd import (
+        WebConnectorSettings,
+        queue_for_desktop,
+        staged_lists,
+        webconnector_app,
+        write_qwc,
+    )
     from .qblists import QBLists, read_qb_lists
     from .samples import samples_dir
     from .sources import detect_source, read_time_entries

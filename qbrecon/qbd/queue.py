@@ -1,0 +1,274 @@
+"""Queue a batch for the Web Connector: only what is queued is ever delivered.
+
+QuickBooks Desktop cannot be called; it calls in (the Web Connector polls the
+service). So sending to the desktop is two steps: :func:`queue_for_desktop` records
+each entry as ``queued`` in the ledger, with the row it will send, and the next Web
+Connector session for that company file delivers it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..errors import InputError, Problem
+from ..ledger import Ledger, request_id_for
+from . import store
+
+log = logging.getLogger("qbrecon")
+
+#: columns of the frame :func:`queue_for_desktop` returns
+QUEUE_RESULT_COLUMNS = [S.ENTRY_ID, S.STATUS, "state", S.MESSAGE]
+
+#: the batch fields kept with each queued entry (what the session sends later)
+PAYLOAD_COLUMNS = [c for c in S.BATCH_COLUMNS if c != S.ENTRY_ID] + [S.NAME_OF, S.ITEM_NAME]
+
+#: qbXML limits (qbXML 13.0 schema and the TimeTrackingAdd reference)
+_MAX_LEN = {S.EMPLOYEE_NAME: 209, S.CUSTOMER_NAME: 209, S.ITEM_NAME: 159, S.DESCRIPTION: 4095}
+
+
+def target_for(company_file: str = "") -> str:
+    """The ledger target of a company file: ``qbd:<path>`` ("" = the open file)."""
+    return "qbd:" + (company_file or "").strip()
+
+
+def resolve_company_file(ledger: Ledger, company_file: str) -> str:
+    """``company_file`` spelled as a company file the ledger already knows, if it is one.
+
+    Windows paths are case-insensitive, so ``c:\\acme.qbw`` and ``C:\\Acme.QBW`` are the
+    same file; queueing under a second spelling would leave the entries undelivered.
+    """
+    wanted = (company_file or "").strip()
+    key = wanted.replace("/", "\\").casefold()
+    for target in store.known_targets(ledger):
+        known = target[4:]
+        if known != wanted and known.replace("/", "\\").casefold() == key:
+            log.info("company file %r is known as %r; using that spelling", wanted, known)
+            return known
+    return wanted
+
+
+def _text(s: pd.Series) -> pd.Series:
+    return s.astype(S.STRING).fillna("").str.strip()
+
+
+def check_batch(batch: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
+    """Conform ``batch`` and check what QuickBooks Desktop needs, listing every problem.
+
+    Raises:
+        InputError: missing columns, or rows QuickBooks Desktop would refuse outright.
+    """
+    b = S.conform(batch, S.BATCH_DTYPES, what="batch", file=file)
+    for col in (S.NAME_OF, S.ITEM_NAME, S.FINGERPRINT):
+        b[col] = _text(b[col]) if col in b else pd.Series("", index=b.index, dtype=S.STRING)
+    for col in (S.ENTRY_ID, S.EMPLOYEE_ID, S.EMPLOYEE_NAME, S.CUSTOMER_ID, S.CUSTOMER_NAME,
+                S.ITEM_ID, S.BILLABLE_STATUS, S.DESCRIPTION):
+        b[col] = _text(b[col])
+    pos = np.arange(len(b)) + 2  # the row as a spreadsheet of the batch shows it
+    ids = b[S.ENTRY_ID]
+    total = b[S.HOURS].fillna(0) * 60 + b[S.MINUTES].fillna(0)
+    checks: list[tuple[pd.Series, str, str]] = [
+        (ids == "", S.ENTRY_ID, "entry id is empty"),
+        (ids.duplicated(keep="first") & (ids != ""), S.ENTRY_ID, "entry id appears twice in the batch"),
+        (b[S.TXN_DATE].isna(), S.TXN_DATE, "no date"),
+        ((b[S.EMPLOYEE_ID] == "") & (b[S.EMPLOYEE_NAME] == ""), S.EMPLOYEE_ID,
+         "no employee or vendor (QuickBooks needs who did the work)"),
+        (~b[S.BILLABLE_STATUS].isin(["Billable", "NotBillable"]), S.BILLABLE_STATUS,
+         "must be Billable or NotBillable"),
+        ((b[S.HOURS] < 0) | (b[S.MINUTES] < 0), S.MINUTES, "negative duration"),
+        (total <= 0, S.MINUTES, "zero duration"),
+        (total > 24 * 60, S.HOURS, "longer than 24 hours (QuickBooks refuses one entry that long)"),
+        ((b[S.BILLABLE_STATUS] == "Billable") & (b[S.CUSTOMER_ID] == "") & (b[S.CUSTOMER_NAME] == ""),
+         S.CUSTOMER_ID, "billable time needs a customer"),
+    ]
+    for col, limit in _MAX_LEN.items():
+        checks.append((b[col].str.len() > limit, col, f"longer than {limit} characters"))
+    problems = []
+    for mask, col, message in checks:
+        mask = mask.fillna(False).to_numpy(dtype=bool)
+        for i in np.flatnonzero(mask):
+            value = b[col].iloc[i]
+            problems.append(Problem(f"entry {ids.iloc[i] or '?'}: {message}", file=file,
+                                    row=int(pos[i]), column=col,
+                                    value=None if isinstance(value, str) and len(value) > 60 else value))
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0))
+        raise InputError(f"{len(problems)} problem(s) in the batch: nothing was queued",
+                         file=file, problems=problems)
+    return b
+
+
+def payload_json(b: pd.DataFrame) -> list[str]:
+    """One JSON text per row with the fields the session sends (vectorized encoding)."""
+    p = b[PAYLOAD_COLUMNS].copy()
+    p[S.TXN_DATE] = p[S.TXN_DATE].dt.strftime("%Y-%m-%d")
+    p[S.HOURLY_RATE] = p[S.HOURLY_RATE].astype("float64")
+    text = p.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
+    return text.rstrip("\n").split("\n") if len(p) else []
+
+
+def payload_frame(payloads: list[str], index: pd.Index | None = None) -> pd.DataFrame:
+    """The batch rows back from their JSON texts (vectorized decoding)."""
+    if not payloads:
+        out = S.empty_frame({**{c: S.BATCH_DTYPES[c] for c in PAYLOAD_COLUMNS if c in S.BATCH_DTYPES},
+                             S.NAME_OF: S.STRING, S.ITEM_NAME: S.STRING})
+        return out
+    df = pd.read_json(io.StringIO("\n".join(payloads)), lines=True, dtype=False,
+                      convert_dates=False)
+    out = pd.DataFrame(index=df.index)
+    for col in PAYLOAD_COLUMNS:
+        s = df[col] if col in df else pd.Series([None] * len(df), index=df.index)
+        if col == S.TXN_DATE:
+            out[col] = pd.to_datetime(s, format="%Y-%m-%d")
+        elif col in (S.HOURS, S.MINUTES):
+            out[col] = s.fillna(0).astype("int64")
+        elif col == S.HOURLY_RATE:
+            out[col] = pd.to_numeric(s, errors="coerce").astype("float64")
+        else:
+            out[col] = s.astype(S.STRING).fillna("")
+    if index is not None:
+        out.index = index
+    return out
+
+
+def queue_for_desktop(
+    batch: pd.DataFrame,
+    *,
+    ledger: Ledger | str | os.PathLike[str],
+    company_file: str = "",
+) -> pd.DataFrame:
+    """Queue a batch for the Web Connector to deliver to QuickBooks Desktop.
+
+    Entries already queued, pending or sent for this company file are left as they are
+    (never queued twice); entries that failed or were undone are queued again with a
+    new request id. Nothing is sent here: the next Web Connector session for the company
+    file delivers what is queued.
+
+    Args:
+        batch: the batch (:data:`qbrecon.schema.BATCH_COLUMNS`, plus optionally
+            ``name_of``, ``item_name``, ``fingerprint``). Not modified.
+        ledger: the ledger (a path or a :class:`~qbrecon.ledger.Ledger`).
+        company_file: the full path of the company file as QuickBooks shows it, or ""
+            for whichever file QuickBooks has open when the Web Connector runs.
+
+    Returns:
+        One row per batch entry: ``entry_id``, ``status`` ("queued" or "skipped"),
+        ``state`` (the ledger state now: queued, pending or sent) and ``message``.
+
+    Raises:
+        InputError: the batch lacks columns, or rows that QuickBooks Desktop would refuse
+            (no date, no person, zero or > 24 h duration, billable without a customer,
+            text over the qbXML limits); every problem is listed and nothing is queued.
+
+    Example:
+        >>> import tempfile, os, pandas as pd
+        >>> from qbrecon import schema as S
+        >>> batch = pd.DataFrame({S.ENTRY_ID: ["e1"], S.TXN_DATE: [pd.Timestamp("2026-11-02")],
+        ...     S.EMPLOYEE_ID: ["80000001-1"], S.EMPLOYEE_NAME: ["Ada Lovelace"],
+        ...     S.CUSTOMER_ID: ["80000002-1"], S.CUSTOMER_NAME: ["Acme"], S.ITEM_ID: [""],
+        ...     S.HOURS: [1], S.MINUTES: [30], S.BILLABLE_STATUS: ["NotBillable"],
+        ...     S.HOURLY_RATE: [float("nan")], S.DESCRIPTION: ["Design review"]})
+        >>> path = os.path.join(tempfile.mkdtemp(), "ledger.sqlite")
+        >>> queue_for_desktop(batch, ledger=path)[["entry_id", "status"]].values.tolist()
+        [['e1', 'queued']]
+        >>> queue_for_desktop(batch, ledger=path)[["status", "message"]].values.tolist()
+        [['skipped', 'already queued for QuickBooks Desktop (open company file)']]
+    """
+    led = Ledger.open(ledger)
+    try:
+        store.ensure(led)
+        b = check_batch(batch)
+        company = resolve_company_file(led, company_file)
+        target = target_for(company)
+        where = company or "open company file"
+        ids = b[S.ENTRY_ID]
+        before = led.deliveries(target=target, entry_ids=ids.tolist()) if len(b) else None
+        known = (before.set_index(S.ENTRY_ID) if before is not None and len(before)
+                 else pd.DataFrame(columns=["state", "generation", "external_id", "error_code", "message"]))
+        state_before = ids.map(known["state"]).astype(object) if len(known) else pd.Series(None, index=b.index, dtype=object)
+        held = state_before.isin(["queued", "pending", "sent"])
+        todo = b[~held.to_numpy()]
+        if len(todo):
+            gen = todo[S.ENTRY_ID].map(known["generation"]).fillna(0).astype(int) if len(known) \
+                else pd.Series(0, index=todo.index)
+            payloads = payload_json(todo)
+            run_id = led.start_run(target=target, kind="queue", note=f"{len(todo)} entries")
+            items = [
+                {S.ENTRY_ID: e, "request_id": request_id_for(target, e, int(g)), "generation": int(g),
+                 S.FINGERPRINT: f or None, "payload": p}
+                for e, g, f, p in zip(todo[S.ENTRY_ID], gen, todo[S.FINGERPRINT], payloads, strict=True)
+            ]
+            n = led.record_queued(target, items, run_id=run_id)
+            led.finish_run(run_id, summary={"queued": n, "skipped": int(held.sum())})
+            log.info("queued %d entries for %s (%d already there)", n, where, int(held.sum()))
+        after = led.deliveries(target=target, entry_ids=ids.tolist()).set_index(S.ENTRY_ID) if len(b) else known
+        state_after = ids.map(after["state"]) if len(b) else ids
+        sb = state_before.astype(object).where(state_before.notna(), "")
+        txn = ids.map(known["external_id"]).astype(object) if len(known) else pd.Series(None, index=b.index, dtype=object)
+        txn_text = (" (TxnID " + txn.astype(str) + ")").where(txn.notna(), "")
+        message = pd.Series(np.select(
+            [sb == "queued", sb == "pending", sb == "sent", sb.isin(["failed", "undone"])],
+            [f"already queued for QuickBooks Desktop ({where})",
+             f"on its way to QuickBooks Desktop ({where}); its outcome is being confirmed",
+             ("already in QuickBooks Desktop" + txn_text).to_numpy(dtype=object),
+             (f"queued again for {where} (was " + sb + ")").to_numpy(dtype=object)],
+            default=f"queued for {where}"), index=b.index)
+        out = pd.DataFrame({
+            S.ENTRY_ID: ids.astype(S.STRING),
+            S.STATUS: pd.Series(np.where(held, "skipped", "queued"), index=b.index, dtype=S.STRING),
+            "state": state_after.astype(S.STRING),
+            S.MESSAGE: message.astype(S.STRING),
+        }).reset_index(drop=True)
+        return out
+    finally:
+        if led is not ledger:
+            led.close()
+
+
+def read_batch(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a saved batch (CSV or XLSX) into the batch columns.
+
+    Raises:
+        InputError: unreadable file or missing/ill-typed columns, naming the file.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError("batch file not found", file=str(p))
+    try:
+        if p.suffix.lower() in (".xlsx", ".xlsm"):
+            from .._io import unescape_text
+
+            raw = pd.read_excel(p, dtype=object).map(unescape_text)
+        else:
+            raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the batch ({exc})", file=str(p)) from None
+    for col in (S.HOURS, S.MINUTES):
+        if col in raw:
+            raw[col] = pd.to_numeric(raw[col], errors="coerce")
+    if S.HOURLY_RATE in raw:
+        raw[S.HOURLY_RATE] = pd.to_numeric(raw[S.HOURLY_RATE].replace("", np.nan), errors="coerce")
+    for col in (S.HOURS, S.MINUTES):
+        if col in raw and raw[col].isna().any():
+            rows = (np.flatnonzero(raw[col].isna().to_numpy()) + 2).tolist()
+            raise InputError("batch has non-numeric durations", file=str(p),
+                             problems=[Problem("not a whole number", row=r, column=col) for r in rows])
+    if S.TXN_DATE in raw:
+        dates = pd.to_datetime(raw[S.TXN_DATE], errors="coerce", format="mixed")
+        bad = dates.isna() & raw[S.TXN_DATE].astype(str).str.strip().ne("")
+        if bad.any():
+            rows = (np.flatnonzero(bad.to_numpy()) + 2).tolist()
+            raise InputError("batch has unreadable dates", file=str(p),
+                             problems=[Problem("not a date", row=r, column=S.TXN_DATE,
+                                               value=raw[S.TXN_DATE].iloc[r - 2]) for r in rows])
+        raw[S.TXN_DATE] = dates
+    for col in S.BATCH_DTYPES:
+        if S.BATCH_DTYPES[col] == S.STRING and col in raw:
+            raw[col] = raw[col].astype(object).where(raw[col].notna(), "").astype(str)
+    return check_batch(raw, file=str(p))
