@@ -122,6 +122,243 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(out=args.out, echo=_out)
 
 
+# ------------------------------------------------- QuickBooks Desktop (Web Connector)
+def _default_ledger() -> Path:
+    import os
+
+    return Path(os.environ.get("QBRECON_LEDGER") or "qbrecon-ledger.sqlite")
+
+
+def _queue_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("batch", type=Path, help="a saved batch (CSV or XLSX with the batch columns)")
+    p.add_argument("--ledger", type=Path, required=True, help="the ledger file")
+    p.add_argument("--company-file", default="",
+                   help="full path of the QuickBooks company file, as the Web Connector user is "
+                        "bound to it (default: whichever file QuickBooks has open)")
+    p.add_argument("--show", action="store_true", help="print one line per entry")
+
+
+@command("queue", "queue a batch for QuickBooks Desktop: the next Web Connector update delivers it",
+         _queue_args)
+def _queue(args: argparse.Namespace) -> int:
+    from .qbd import queue_for_desktop, read_batch
+
+    batch = read_batch(args.batch)
+    result = queue_for_desktop(batch, ledger=args.ledger, company_file=args.company_file)
+    queued = int((result["status"] == "queued").sum())
+    _out(f"{queued} entries queued for {args.company_file or 'the open company file'}, "
+         f"{len(result) - queued} already there")
+    if args.show or (len(result) - queued and len(result) <= 20):
+        _out(_frame_text(result, max_rows=200 if args.show else 20))
+    return EXIT_OK
+
+
+def _qwc_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", required=True,
+                   help="the service URL the Web Connector calls (https, or http://localhost)")
+    p.add_argument("--user", required=True, help="the Web Connector user name")
+    p.add_argument("--company-file", default=None,
+                   help="the company file this .qwc is for (default: the user's binding in "
+                        "--users, else whichever file is open)")
+    p.add_argument("--app-name", default=None, help="default: qbrecon (<company file name>)")
+    p.add_argument("--description", default="Send approved time entries to QuickBooks")
+    p.add_argument("--support-url", default=None, help="default: URL?support (same host)")
+    p.add_argument("--minutes", type=int, default=30,
+                   help="auto-run interval in minutes, 15 or more; 0 leaves the schedule out")
+    p.add_argument("--ledger", type=Path, default=None,
+                   help="the ledger that keeps the .qwc GUIDs (default: $QBRECON_LEDGER, else "
+                        "qbrecon-ledger.sqlite here)")
+    p.add_argument("--users", type=Path, default=None,
+                   help="the users file: checks the user exists and takes its company file")
+    p.add_argument("--out", type=Path, required=True, help="the .qwc file to write")
+
+
+@command("qwc", "write the .qwc file that connects a Web Connector to the service", _qwc_args)
+def _qwc(args: argparse.Namespace) -> int:
+    from .errors import SettingsError
+    from .qbd import read_users_file, write_qwc
+    from .qbd.auth import make_users
+
+    company = args.company_file
+    if args.users is not None:
+        users = make_users(read_users_file(args.users))
+        if args.user not in users:
+            raise SettingsError(f"user {args.user!r} is not in the users file", file=str(args.users))
+        bound = users[args.user].company_file
+        if company is None:
+            company = bound
+        elif bound and company.strip().casefold() != bound.casefold():
+            raise SettingsError(f"user {args.user!r} is bound to {bound!r}, not {company!r}",
+                                file=str(args.users))
+    ledger = args.ledger or _default_ledger()
+    path = write_qwc(args.out, url=args.url, user=args.user, ledger=ledger,
+                     company_file=company or "", app_name=args.app_name,
+                     app_description=args.description, support_url=args.support_url,
+                     run_every_minutes=args.minutes or None)
+    _out(f"wrote {path} for user {args.user} and {company or 'whichever company file is open'}")
+    _out(f"its OwnerID and FileID are kept in {ledger}; in QuickBooks: File > Update Web "
+         "Services > Add an Application")
+    return EXIT_OK
+
+
+def _webconnector_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="wc_action", metavar="ACTION")
+    sub.required = True
+    s = sub.add_parser("serve", help="serve the Web Connector service with the built-in server",
+                       description="Serve the Web Connector service (plain http, for localhost; "
+                                   "in production run the WSGI app behind TLS).")
+    s.add_argument("--ledger", type=Path, required=True)
+    s.add_argument("--users", type=Path, required=True,
+                   help="users file (TOML or JSON): user name -> password, or a table with "
+                        "password / password_hash and company_file")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    s.add_argument("--path", default="/qbwc", help="the path shown in the URL (any path is served)")
+    s.add_argument("--allow-remote", action="store_true",
+                   help="listen on a non-loopback address (only behind a TLS proxy)")
+    s.add_argument("--default-item", default=None,
+                   help="service item for billable entries whose batch row has none")
+    s.add_argument("--chunk-size", type=int, default=50, help="TimeTrackingAdd requests per exchange")
+    s.add_argument("--ticket-minutes", type=float, default=30.0,
+                   help="minutes without a call before a session ticket expires")
+    s.add_argument("--no-test-sync", action="store_true",
+                   help="deliver from the first connection (no lists-only test sync)")
+    h = sub.add_parser("hash-password", help="print a password hash for the users file",
+                       description="Read a password (from standard input, or prompted) and print "
+                                   "its salted hash, for password_hash in the users file.")
+    h.add_argument("--stdin", action="store_true", help="read the password from standard input")
+    lst = sub.add_parser("lists", help="show (or export) the lists staged by the Web Connector")
+    lst.add_argument("--ledger", type=Path, required=True)
+    lst.add_argument("--company-file", default="")
+    lst.add_argument("--out", type=Path, default=None,
+                     help="a folder to write the staged qbXML responses to (read_qb_lists reads it)")
+    lst.add_argument("--refresh", action="store_true",
+                     help="ask the next update to stage the lists again even if nothing is queued")
+
+
+@command("webconnector", "the QuickBooks Web Connector service: serve, hash-password, lists",
+         _webconnector_args)
+def _webconnector(args: argparse.Namespace) -> int:
+    if args.wc_action == "hash-password":
+        return _wc_hash(args)
+    if args.wc_action == "lists":
+        return _wc_lists(args)
+    from .qbd import WebConnectorSettings, read_users_file, webconnector_app
+    from .qbd.server import make_wsgi_server, server_url
+
+    settings = WebConnectorSettings(default_service_item=args.default_item,
+                                    chunk_size=args.chunk_size,
+                                    ticket_ttl=args.ticket_minutes * 60,
+                                    test_sync=not args.no_test_sync)
+    app = webconnector_app(ledger=args.ledger, users=read_users_file(args.users), settings=settings)
+    server = make_wsgi_server(app, args.host, args.port, allow_remote=args.allow_remote)
+    _out(f"qbrecon Web Connector service at {server_url(server, args.path)} "
+         f"(WSDL: ?wsdl); ledger {args.ledger}; users {', '.join(sorted(app.service.users))}")
+    _out("press Ctrl+C to stop")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+def _wc_hash(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .errors import SettingsError
+    from .qbd import hash_password
+
+    if args.stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Web Connector password: ")
+        if getpass.getpass("again: ") != password:
+            raise SettingsError("the two passwords differ")
+    _out(hash_password(password))
+    return EXIT_OK
+
+
+def _wc_lists(args: argparse.Namespace) -> int:
+    from .qbd import export_staged, request_list_staging, staged_lists, staging_info
+
+    if args.refresh:
+        request_list_staging(args.ledger, args.company_file)
+        _out("the next Web Connector update stages the lists again")
+    info = staging_info(args.ledger, args.company_file)
+    if info.empty:
+        _out("no lists staged yet for "
+             f"{args.company_file or 'the open company file'}: run an update in the Web Connector")
+        return EXIT_OK if args.refresh else EXIT_PROBLEMS
+    _out(_frame_text(info))
+    _out(staged_lists(args.ledger, args.company_file).summary())
+    if args.out:
+        files = export_staged(args.ledger, args.out, args.company_file)
+        _out(f"wrote {len(files)} qbXML files to {args.out}")
+    return EXIT_OK
+
+
+def _log_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ledger", type=Path, required=True)
+    p.add_argument("--desktop", action="store_true",
+                   help="only QuickBooks Desktop (Web Connector) events")
+    p.add_argument("--company-file", default=None, help="only this company file (desktop)")
+    p.add_argument("--run", default=None, help="only this run id")
+    p.add_argument("--entry", default=None, help="only this entry id")
+    p.add_argument("--level", choices=["info", "warning", "error"], default=None,
+                   help="only this level")
+    p.add_argument("--limit", type=int, default=50, help="the newest N events (0: all)")
+    p.add_argument("--deliveries", action="store_true",
+                   help="show the transfer history: one row per entry and target with its state")
+    p.add_argument("--out", type=Path, default=None, help="also write it all (.csv or .xlsx)")
+
+
+@command("log", "show the integration log (or the transfer history) of a ledger", _log_args)
+def _log(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .ledger import Ledger
+
+    if not args.ledger.exists():
+        raise InputError("ledger not found", file=str(args.ledger))
+    target = None if args.company_file is None else "qbd:" + args.company_file.strip()
+    with Ledger(args.ledger) as led:
+        if args.deliveries:
+            frame = led.deliveries(target=target)
+            if args.desktop:
+                frame = frame[frame["target"].str.startswith("qbd:")]
+            if args.entry:
+                frame = frame[frame["entry_id"] == args.entry]
+            cols = ["target", "entry_id", "state", "external_id", "error_code", "message",
+                    "attempts", "updated_at"]
+        else:
+            frame = led.log_frame(run_id=args.run, target=target, entry_id=args.entry,
+                                  level=args.level)
+            if args.desktop:
+                frame = frame[frame["target"].fillna("").str.startswith("qbd:")
+                              | frame["event"].str.startswith("wc_")]
+            cols = ["at", "event", "level", "target", "entry_id", "message"]
+    frame = frame.reset_index(drop=True)
+    if args.out:
+        if args.out.suffix.lower() == ".xlsx":
+            from ._io import write_sheets
+
+            write_sheets(args.out, {"log": frame})
+        else:
+            from ._io import atomic_path
+
+            with atomic_path(args.out) as tmp:
+                frame.to_csv(tmp, index=False)
+        _out(f"wrote {len(frame)} rows to {args.out}")
+    shown = frame[cols].tail(args.limit) if args.limit else frame[cols]
+    if shown.empty:
+        _out("(no events)")
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_colwidth", 90):
+            _out(_frame_text(shown.astype(object).fillna(""), max_rows=len(shown)))
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------ main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
