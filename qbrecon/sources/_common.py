@@ -421,6 +421,64 @@ def canonical(
     return frame
 
 
+def clock_span(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Work date, start, end and duration seconds of layouts with a start date and time,
+    an optional end date and time, and a duration text (Clockify, Toggl).
+
+    The duration is the tracked text; where it is empty, the clock times give it, then a
+    ``duration_decimal`` column if the layout has one. Without an end date column, an end
+    time before the start time crossed midnight.
+    """
+    ctx.attrs["time_style"] = P.time_style(ctx.raw("start_time")) or ""
+    d = ctx.dates(["start_date", "end_date"])
+    date = d["start_date"]
+    ctx.required("start_date", "the start date")
+    nat = np.full(ctx.n, np.datetime64("NaT", "ns"))
+    start = end = nat
+    if ctx.has("start_time"):
+        st = ctx.times("start_time")
+        start = combine(date, st.values, st.empty)
+    if ctx.has("end_time"):
+        et = ctx.times("end_time")
+        end_date = d.get("end_date", date)
+        end = combine(np.where(np.isnat(end_date), date, end_date), et.values, et.empty)
+        if "end_date" not in d:
+            crossed = ~np.isnat(end) & ~np.isnat(start) & (end < start)
+            end = np.where(crossed, end + np.timedelta64(1, "D"), end)
+    dur = ctx.durations("duration")
+    spans = (end - start).astype("timedelta64[s]").astype("int64")
+    from_clock = dur.empty & ~np.isnat(start) & ~np.isnat(end)
+    seconds = np.where(from_clock, spans, dur.values)
+    still = dur.empty & ~from_clock
+    if still.any() and ctx.has("duration_decimal"):
+        dec = ctx.numbers("duration_decimal").values
+        seconds = np.where(still & ~np.isnan(dec), np.round(np.nan_to_num(dec) * 3600), seconds)
+        still &= np.isnan(dec)
+    ctx.missing(still, "duration", "the duration")
+    neg = seconds < 0
+    ctx.bad(neg, "duration", "ends before it starts")
+    return date, start, end, np.where(neg, 0, seconds).astype("int64")
+
+
+def billable_flags(ctx: Ctx) -> np.ndarray:
+    """The billable column as bool; entries count as not billable without one."""
+    if not ctx.has("billable"):
+        return np.zeros(ctx.n, dtype=bool)
+    return bool_column(ctx.bools("billable"), default=False)
+
+
+def currency_in(ctx: Ctx, name: str) -> None:
+    """Record the currency written in a header such as ``Billable Rate (USD)``."""
+    col = ctx.cols.get(name, "")
+    if "(" in col and col.rfind(")") > col.rfind("(") + 1:
+        ctx.attrs["currency"] = col[col.rfind("(") + 1 : col.rfind(")")]
+
+
+def what_of(ctx: Ctx) -> pd.Series:
+    """client:project:task, the "what" of an entry in ids built without a clock time."""
+    return ctx.text("client") + ":" + ctx.text("project") + ":" + ctx.text("task")
+
+
 def bool_column(parsed: P.Parsed, *, default: bool) -> np.ndarray:
     """True/False with ``default`` for empty (and unreadable, which are reported) cells."""
     v = parsed.values

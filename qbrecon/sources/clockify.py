@@ -10,16 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import _parse as P
 from ._common import (
     Ctx,
     Field,
     Layout,
-    bool_column,
+    billable_flags,
     canonical,
-    combine,
+    clock_span,
     compose_ids,
+    currency_in,
     nullable_bool,
+    what_of,
 )
 
 LAYOUT = Layout(
@@ -49,47 +50,11 @@ LAYOUT = Layout(
 
 
 def convert(ctx: Ctx) -> pd.DataFrame:
-    ctx.attrs["time_style"] = P.time_style(ctx.raw("start_time")) or ""
-    rate_col = ctx.cols.get("rate", "")
-    if "(" in rate_col:
-        ctx.attrs["currency"] = rate_col[rate_col.rfind("(") + 1 : rate_col.rfind(")")]
-    d = ctx.dates(["start_date", "end_date"])
-    date = d["start_date"]
-    ctx.required("start_date", "the start date")
-    st = ctx.times("start_time")
-    start = combine(date, st.values, st.empty)
-    if ctx.has("end_time"):
-        et = ctx.times("end_time")
-        end_date = d.get("end_date", date)
-        end_date = np.where(np.isnat(end_date), date, end_date)
-        end = combine(end_date, et.values, et.empty)
-        if "end_date" not in d:  # no end date column: a clock time before the start crossed midnight
-            crossed = ~np.isnat(end) & ~np.isnat(start) & (end < start)
-            end = np.where(crossed, end + np.timedelta64(1, "D"), end)
-    else:
-        end = np.full(ctx.n, np.datetime64("NaT", "ns"))
-    dur = ctx.durations("duration")
-    seconds = dur.values
-    # no Duration (h) text: fall back on the clock times, then the decimal hours
-    spans = (end - start).astype("timedelta64[s]").astype("int64")
-    from_clock = dur.empty & ~np.isnat(start) & ~np.isnat(end)
-    seconds = np.where(from_clock, spans, seconds)
-    still = dur.empty & ~from_clock
-    if still.any() and ctx.has("duration_decimal"):
-        dec = ctx.numbers("duration_decimal")
-        seconds = np.where(still & ~np.isnan(dec.values), np.round(np.nan_to_num(dec.values) * 3600),
-                           seconds).astype("int64")
-        still &= np.isnan(dec.values)
-    ctx.missing(still, "duration", "the duration")
-    neg = seconds < 0
-    ctx.bad(neg, "duration", "ends before it starts")
-    seconds = np.where(neg, 0, seconds)
-    billable = bool_column(ctx.bools("billable"), default=False) if ctx.has("billable") else \
-        np.zeros(ctx.n, dtype=bool)
+    currency_in(ctx, "rate")
+    date, start, end, seconds = clock_span(ctx)
     rate = ctx.numbers("rate").values if ctx.has("rate") else np.full(ctx.n, np.nan)
     approved = nullable_bool(ctx.bools("approved")) if ctx.has("approved") else None
     user, email = ctx.text("user"), ctx.text("email")
-    person = email.where(email != "", user)
     return canonical(
         ctx,
         user=user,
@@ -103,10 +68,8 @@ def convert(ctx: Ctx) -> pd.DataFrame:
         start=start,
         end=end,
         duration_s=seconds,
-        billable=billable,
+        billable=billable_flags(ctx),
         rate=rate,
         approved=approved,
-        entry_id=compose_ids("clockify", person, start, date,
-                             ctx.text("client") + ":" + ctx.text("project") + ":" + ctx.text("task")),
+        entry_id=compose_ids("clockify", email.where(email != "", user), start, date, what_of(ctx)),
     )
-

@@ -10,6 +10,7 @@ names the file's column for each canonical field, e.g.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import numpy as np
@@ -22,7 +23,7 @@ from ._common import (
     Ctx,
     Field,
     Layout,
-    bool_column,
+    billable_flags,
     canonical,
     combine,
     compose_ids,
@@ -139,15 +140,11 @@ def convert(ctx: Ctx) -> pd.DataFrame:
     neg = seconds < 0
     ctx.bad(neg, "duration" if ctx.has("duration") else "end", "negative duration")
     seconds = np.where(neg, 0, seconds).astype("int64")
-    if ctx.has("billable"):
-        billable = bool_column(ctx.bools("billable"), default=False)
-    else:
-        import logging
-
+    if not ctx.has("billable"):
         logging.getLogger("qbrecon").info(
             "%s: no billable column; entries are treated as not billable", ctx.table.file
         )
-        billable = np.zeros(ctx.n, dtype=bool)
+    billable = billable_flags(ctx)
     rate = ctx.numbers("billable_rate").values if ctx.has("billable_rate") else np.full(ctx.n, np.nan)
     approved = nullable_bool(ctx.bools("approved")) if ctx.has("approved") else None
     user, email = ctx.text("user"), ctx.text("email")

@@ -15,7 +15,7 @@ from ._common import (
     Ctx,
     Field,
     Layout,
-    bool_column,
+    billable_flags,
     canonical,
     compose_ids,
     join_name,
@@ -55,8 +55,7 @@ def convert(ctx: Ctx) -> pd.DataFrame:
     ctx.bad(neg, "hours", "negative hours")
     seconds = np.where(np.isnan(hours.values) | neg, 0, np.round(np.nan_to_num(hours.values) * 3600))
     user = join_name(ctx.text("first"), ctx.text("last"))
-    billable = bool_column(ctx.bools("billable"), default=False) if ctx.has("billable") else \
-        np.zeros(ctx.n, dtype=bool)
+    billable = billable_flags(ctx)
     approved = nullable_bool(ctx.bools("approved")) if ctx.has("approved") else None
     rate = ctx.numbers("rate").values if ctx.has("rate") else np.full(ctx.n, np.nan)
     if ctx.has("currency"):

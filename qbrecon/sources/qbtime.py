@@ -19,7 +19,7 @@ from ._common import (
     Ctx,
     Field,
     Layout,
-    bool_column,
+    billable_flags,
     canonical,
     combine,
     compose_ids,
@@ -97,8 +97,7 @@ def convert(ctx: Ctx) -> pd.DataFrame:
     project = deeper.where(has_sub, jobs[0])
     desc, notes = ctx.text("description"), ctx.text("notes")
     description = desc.where(notes == "", (desc + " " + notes).str.strip())
-    billable = bool_column(ctx.bools("billable"), default=False) if ctx.has("billable") else \
-        np.zeros(ctx.n, dtype=bool)
+    billable = billable_flags(ctx)
     approved = None
     if ctx.has("approved_status"):
         status = ctx.text("approved_status").str.casefold()

@@ -10,8 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import _parse as P
-from ._common import Ctx, Field, Layout, bool_column, canonical, combine, compose_ids
+from ._common import (
+    Ctx,
+    Field,
+    Layout,
+    billable_flags,
+    canonical,
+    clock_span,
+    compose_ids,
+    currency_in,
+    what_of,
+)
 
 LAYOUT = Layout(
     source="toggl",
@@ -39,29 +48,7 @@ LAYOUT = Layout(
 
 
 def convert(ctx: Ctx) -> pd.DataFrame:
-    ctx.attrs["time_style"] = P.time_style(ctx.raw("start_time")) or ""
-    d = ctx.dates(["start_date", "end_date"])
-    date = d["start_date"]
-    ctx.required("start_date", "the start date")
-    st = ctx.times("start_time") if ctx.has("start_time") else None
-    start = combine(date, st.values, st.empty) if st else np.full(ctx.n, np.datetime64("NaT", "ns"))
-    if ctx.has("end_time"):
-        et = ctx.times("end_time")
-        end_date = d.get("end_date", date)
-        end_date = np.where(np.isnat(end_date), date, end_date)
-        end = combine(end_date, et.values, et.empty)
-    else:
-        end = np.full(ctx.n, np.datetime64("NaT", "ns"))
-    dur = ctx.durations("duration")
-    spans = (end - start).astype("timedelta64[s]").astype("int64")
-    from_clock = dur.empty & ~np.isnat(start) & ~np.isnat(end)
-    seconds = np.where(from_clock, spans, dur.values)
-    ctx.missing(dur.empty & ~from_clock, "duration", "the duration")
-    neg = seconds < 0
-    ctx.bad(neg, "duration", "ends before it starts")
-    seconds = np.where(neg, 0, seconds)
-    billable = bool_column(ctx.bools("billable"), default=False) if ctx.has("billable") else \
-        np.zeros(ctx.n, dtype=bool)
+    date, start, end, seconds = clock_span(ctx)
     if ctx.has("rate"):
         rate = ctx.numbers("rate").values
     elif ctx.has("amount"):
@@ -69,9 +56,7 @@ def convert(ctx: Ctx) -> pd.DataFrame:
         hours = seconds / 3600.0
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = np.where((hours > 0) & (amount > 0), np.round(amount / hours, 2), np.nan)
-        amount_col = ctx.cols["amount"]
-        if "(" in amount_col:
-            ctx.attrs["currency"] = amount_col[amount_col.rfind("(") + 1 : amount_col.rfind(")")]
+        currency_in(ctx, "amount")
     else:
         rate = np.full(ctx.n, np.nan)
     user, email = ctx.text("user"), ctx.text("email")
@@ -88,9 +73,8 @@ def convert(ctx: Ctx) -> pd.DataFrame:
         start=start,
         end=end,
         duration_s=seconds,
-        billable=billable,
+        billable=billable_flags(ctx),
         rate=rate,
         approved=None,
-        entry_id=compose_ids("toggl", email.where(email != "", user), start, date,
-                             ctx.text("client") + ":" + ctx.text("project") + ":" + ctx.text("task")),
+        entry_id=compose_ids("toggl", email.where(email != "", user), start, date, what_of(ctx)),
     )
