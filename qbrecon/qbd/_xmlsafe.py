@@ -1,40 +1,34 @@
-"""Hardened XML parsing for everything the Web Connector posts.
+"""The Web Connector's view of qbrecon's hardened XML parser (:mod:`qbrecon._xml`).
 
-Neither a SOAP envelope from QBWC nor a qbXML response from QuickBooks ever carries a
-DTD, so any DOCTYPE or entity declaration is refused before parsing (no external
-entities, no billion laughs), and the parser itself runs with DTDs, entities and
-external references forbidden.
+Neither a SOAP envelope from the Web Connector nor a qbXML response from QuickBooks
+ever carries a DTD: any DOCTYPE or entity declaration is refused before parsing (no
+external entities, no billion laughs), and the parse runs with DTDs, entities and
+external references forbidden. Here a refusal is an :class:`XMLRejected` (a
+``ValueError``), which the service turns into a SOAP fault or a clear session error.
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
-import defusedxml.ElementTree as DET
-from defusedxml import DefusedXmlException
-
-_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+from .._xml import MAX_XML_BYTES
+from .._xml import parse_xml as _parse_xml
+from ..errors import InputError
 
 
 class XMLRejected(ValueError):
-    """The text is not XML qbrecon accepts (malformed, or it declares a DTD or entities)."""
+    """The text is not XML qbrecon accepts (malformed, too large, or it declares a DTD
+    or entities)."""
 
 
-def parse_xml(data: bytes | str) -> ET.Element:
+def parse_xml(data: bytes | str, *, max_bytes: int = MAX_XML_BYTES) -> ET.Element:
     """Parse ``data`` refusing DTDs, entities and external references.
 
     Raises:
-        XMLRejected: with a one-line reason.
+        XMLRejected: with the reason in one line.
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    if _DECLARATION.search(raw) or _DECLARATION.search(raw.replace(b"\x00", b"")):
-        raise XMLRejected("XML with a DOCTYPE or entity declaration is not accepted")
     try:
-        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        raise XMLRejected(f"XML refused: {type(exc).__name__}") from None
-    except ET.ParseError as exc:
-        raise XMLRejected(f"not well-formed XML ({exc})") from None
-    except (ValueError, UnicodeError) as exc:  # e.g. an unknown encoding declaration
-        raise XMLRejected(f"not readable XML ({exc})") from None
+        return _parse_xml(data, max_bytes=max_bytes)
+    except InputError as exc:
+        detail = f" ({exc.problems[0]})" if exc.problems else ""
+        raise XMLRejected(f"{exc.summary}{detail}") from None
