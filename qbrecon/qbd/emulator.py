@@ -504,6 +504,8 @@ class WebConnectorClient:
 
     # -------------------------------------------------------------- update
     def update(self, *, lose_response_at: int | None = None,
+               lose_response_when: Callable[[int, str], bool] | None = None,
+               drop_request_when: Callable[[int, str], bool] | None = None,
                connection_error: tuple[str, str] | None = None,
                country: str = "US") -> UpdateResult:
         """Run one update (what "Update Selected" does).
@@ -512,6 +514,9 @@ class WebConnectorClient:
             lose_response_at: after QuickBooks has run the n-th request (1-based), the
                 update dies before the response is posted (no receiveResponseXML, no
                 closeConnection), like a crash or a dropped connection.
+            lose_response_when: the same, for the first request ``f(n, qbxml)`` is true of.
+            drop_request_when: the update dies before QuickBooks runs the first request
+                ``f(n, qbxml)`` is true of (it never reaches QuickBooks).
             connection_error: ``(hresult, message)``: QuickBooks cannot be opened.
         """
         t0 = time.perf_counter()
@@ -556,11 +561,16 @@ class WebConnectorClient:
                 res.calls.append("getLastError")
                 break
             res.requests += 1
+            if drop_request_when is not None and drop_request_when(res.requests, req):
+                res.lost = True
+                res.seconds = time.perf_counter() - t0
+                return res
             try:
                 response, hresult, message = self.qb.handle(req), "", ""
             except QBComError as exc:
                 response, hresult, message = "", exc.hresult, exc.message
-            if lose_response_at is not None and res.requests == lose_response_at:
+            if (lose_response_at is not None and res.requests == lose_response_at) or (
+                    lose_response_when is not None and lose_response_when(res.requests, req)):
                 res.lost = True
                 res.seconds = time.perf_counter() - t0
                 return res

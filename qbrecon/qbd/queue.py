@@ -119,8 +119,8 @@ def payload_frame(payloads: list[str], index: pd.Index | None = None) -> pd.Data
         out = S.empty_frame({**{c: S.BATCH_DTYPES[c] for c in PAYLOAD_COLUMNS if c in S.BATCH_DTYPES},
                              S.NAME_OF: S.STRING, S.ITEM_NAME: S.STRING})
         return out
-    df = pd.read_json(io.StringIO("\n".join(payloads)), lines=True, dtype=False,
-                      convert_dates=False)
+    # txn_date is not a name read_json takes for a date: it stays text until parsed below
+    df = pd.read_json(io.StringIO("\n".join(payloads)), lines=True, dtype=False)
     out = pd.DataFrame(index=df.index)
     for col in PAYLOAD_COLUMNS:
         s = df[col] if col in df else pd.Series([None] * len(df), index=df.index)

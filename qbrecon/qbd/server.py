@@ -75,7 +75,7 @@ def running_server(app: Callable[..., Any], host: str = "127.0.0.1", port: int =
         http://127.0.0.1:53117/qbwc
     """
     server = make_wsgi_server(app, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="qbrecon-webconnector",
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="qbrecon-webconnector",
                               daemon=True)
     thread.start()
     try:

@@ -33,6 +33,7 @@ import logging
 import math
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -81,6 +82,10 @@ class WebConnectorSettings:
         lists_max_age: seconds after which the staged lists are refreshed even when
             nothing is queued (None: never for age alone).
         test_sync: the first session of a company file stages lists and sends nothing.
+        takeover_after: seconds a session must have been idle before a new login for the
+            same company file replaces it (a Web Connector that crashed mid-update);
+            before that the new login gets ``busy``. Entries the old session left in
+            flight are confirmed against QuickBooks by the new one.
         qbxml_version: the highest qbXML version spoken (lowered to what QuickBooks
             reports; 6.0 at least, ExternalGUID needs 9.0).
         min_client_version: Web Connector versions below this get a warning.
@@ -97,12 +102,13 @@ class WebConnectorSettings:
     stage_lists: bool = True
     lists_max_age: float | None = 24 * 3600.0
     test_sync: bool = True
+    takeover_after: float = 120.0
     qbxml_version: str = "13.0"
     min_client_version: str = "2.1"
 
     def __post_init__(self) -> None:
         problems = []
-        for name in ("ticket_ttl", "failure_window", "lockout"):
+        for name in ("ticket_ttl", "failure_window", "lockout", "takeover_after"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be more than 0 seconds")
         for name, low, high in (("max_failures", 1, 1000), ("chunk_size", 1, 500),
@@ -192,6 +198,7 @@ class WebConnectorService:
         self._path = Path(ledger.path if isinstance(ledger, Ledger) else ledger)
         self._led: Ledger | None = None
         self._pid: int | None = None
+        self._local = threading.local()
         self.ledger  # noqa: B018 - open now: a bad ledger fails at start, not at first call
 
     # ----------------------------------------------------------------- plumbing
@@ -210,6 +217,12 @@ class WebConnectorService:
 
     def call(self, call: SoapCall) -> str | int | list[str]:
         """Run one parsed SOAP call and return its result value."""
+        try:
+            return self._dispatch(call)
+        finally:
+            self._flush()
+
+    def _dispatch(self, call: SoapCall) -> str | int | list[str]:
         p = call.params
         op = call.operation
         if op == "serverVersion":
@@ -237,12 +250,42 @@ class WebConnectorService:
             return self.interactiveRejected(p["wcTicket"], p["reason"])
         raise SoapFault(f"unknown operation {op!r}")
 
+    # Log rows of one call are buffered and written in the transaction that saves the
+    # session (or at the end of the call): one commit per call instead of one per row.
+    def _buffer(self) -> list[dict[str, Any]]:
+        buf = getattr(self._local, "rows", None)
+        if buf is None:
+            buf = self._local.rows = []
+        return buf
+
     def _log(self, event: str, s: _Session | None = None, *, level: str = "info",
              message: str = "", **kw: Any) -> None:
-        store.log_many(self.ledger, [{
+        self._buffer().append({
             "event": event, "level": level, "message": message,
             "run_id": s.run_id if s else kw.pop("run_id", None),
-            "target": s.target if s else kw.pop("target", None), **kw}])
+            "target": s.target if s else kw.pop("target", None), **kw})
+
+    def _log_rows(self, rows: list[dict[str, Any]]) -> None:
+        self._buffer().extend(rows)
+
+    def _later(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Run ``sql`` in the transaction that next saves the session (or ends the call)."""
+        if getattr(self._local, "sql", None) is None:
+            self._local.sql = []
+        self._local.sql.append((sql, params))
+
+    def _take(self) -> tuple[list[tuple[str, tuple[Any, ...]]], list[dict[str, Any]]]:
+        sql, rows = getattr(self._local, "sql", None) or [], self._buffer()
+        self._local.sql, self._local.rows = [], []
+        return sql, rows
+
+    def _flush(self) -> None:
+        sql, rows = self._take()
+        if sql or rows:
+            with self.ledger._tx() as cur:
+                for stmt, params in sql:
+                    cur.execute(stmt, params)
+                store.log_rows(cur, rows)
 
     def _load(self, ticket: str) -> _Session | None:
         if not ticket:
@@ -274,12 +317,16 @@ class WebConnectorService:
         return s
 
     def _save(self, s: _Session) -> None:
+        sql, rows = self._take()
         with self.ledger._tx() as cur:
+            for stmt, params in sql:
+                cur.execute(stmt, params)
             cur.execute(
                 "UPDATE qbwc_sessions SET state = ?, expires_at = ?, closed_at = ? "
                 "WHERE ticket_hash = ?",
                 (json.dumps(s.state), s.expires_at, s.closed_at, s.ticket_hash),
             )
+            store.log_rows(cur, rows)
 
     def _expire(self, s: _Session) -> None:
         if s.closed_at is None:
@@ -365,10 +412,14 @@ class WebConnectorService:
             "counts": {"sent": 0, "refused": 0, "retry": 0, "recovered": 0, "requeued": 0,
                        "unconfirmed": 0, "warnings": 0},
         }
+        idle_since = t - self.settings.takeover_after
         with led._tx() as cur:
             live = cur.execute(
-                "SELECT ticket_prefix FROM qbwc_sessions WHERE target = ? AND closed_at IS NULL "
-                "AND expires_at > ?", (target, t)).fetchone()
+                "SELECT ticket_prefix, expires_at, ticket_hash FROM qbwc_sessions WHERE target = ? "
+                "AND closed_at IS NULL AND expires_at > ?", (target, t)).fetchone()
+            stale = None
+            if live is not None and live[1] - self.settings.ticket_ttl <= idle_since:
+                stale, live = live, None  # idle long enough: the Web Connector gave up on it
             if live is None:
                 cur.execute(
                     "INSERT INTO runs (run_id, target, kind, started_at, summary) "
@@ -379,6 +430,15 @@ class WebConnectorService:
                     "company_file, run_id, created_at, expires_at, state) VALUES (?,?,?,?,?,?,?,?,?)",
                     (_ticket_hash(ticket), _prefix(ticket), name, target, user.company_file,
                      run_id, t, t + self.settings.ticket_ttl, json.dumps(state)))
+        if stale is not None:
+            old = _session(store.query(led, "SELECT * FROM qbwc_sessions WHERE ticket_hash = ?",
+                                       (stale[2],))[0])
+            old.state["last_error"] = ("A new update replaced this session after it had been "
+                                       "idle; entries it left in flight are confirmed by the "
+                                       "new one.")
+            self._end(old, "abandoned")
+            self._log("wc_session_replaced", old, level="warning",
+                      message=f"session {old.prefix} was idle and is replaced by a new login")
         if live is not None:
             self._log("wc_authenticate", target=target, level="warning",
                       message=f"user {shown}: busy (session {live[0]} for this company file "
@@ -643,7 +703,7 @@ class WebConnectorService:
             {S.ENTRY_ID: e, "state": "failed", S.ERROR_CODE: "qbrecon", S.MESSAGE: problem}
             for e in ids])
         s.state["counts"]["refused"] += len(ids)
-        store.log_many(self.ledger, [
+        self._log_rows([
             {"event": "refused", "level": "error", "run_id": s.run_id, "target": s.target,
              "entry_id": e, "message": f"not sent: {problem}"} for e in ids])
 
@@ -729,7 +789,7 @@ class WebConnectorService:
             else:
                 st["counts"]["unconfirmed"] += len(ids)
                 event = "unconfirmed"
-            store.log_many(self.ledger, [
+            self._log_rows([
                 {"event": event, "level": "error", "run_id": s.run_id, "target": s.target,
                  "entry_id": e, "message": text} for e in ids])
         st["last_error"] = f"QuickBooks could not run {inflight['what']}: {text}"
@@ -750,13 +810,13 @@ class WebConnectorService:
             st["list"] = None
             return
         records = sum(1 for el in r.element if el.tag.endswith("Ret"))
-        with self.ledger._tx() as cur:
-            cur.execute("INSERT OR REPLACE INTO qbwc_staged (target, run_id, list, page, "
-                        "staged_at, response) VALUES (?,?,?,?,?,?)",
-                        (s.target, s.run_id, name, st["page"], now(), text))
-            store.log_rows(cur, [{"event": "wc_staged", "run_id": s.run_id, "target": s.target,
-                                  "message": f"{name} page {st['page'] + 1}: {records} record(s)"
-                                  + (f", {r.remaining} to go" if r.remaining else "")}])
+        # committed together with the session's move to the next page
+        self._later("INSERT OR REPLACE INTO qbwc_staged (target, run_id, list, page, "
+                    "staged_at, response) VALUES (?,?,?,?,?,?)",
+                    (s.target, s.run_id, name, st["page"], now(), text))
+        self._log_rows([{"event": "wc_staged", "run_id": s.run_id, "target": s.target,
+                         "message": f"{name} page {st['page'] + 1}: {records} record(s)"
+                         + (f", {r.remaining} to go" if r.remaining else "")}])
         st["staged"][name] = st["staged"].get(name, 0) + records
         if r.remaining and r.iterator_id:
             st["iterator_id"], st["page"], st["remaining"] = r.iterator_id, st["page"] + 1, r.remaining
@@ -812,7 +872,7 @@ class WebConnectorService:
                 for e, txn, ver in zip(found[S.ENTRY_ID], found["TxnID"], found["EditSequence"],
                                        strict=True)])
             st["counts"]["recovered"] += len(found)
-            store.log_many(self.ledger, [
+            self._log_rows([
                 {"event": "recovered", "run_id": s.run_id, "target": s.target, "entry_id": e,
                  "message": f"already in QuickBooks (TxnID {txn}); not sent again"}
                 for e, txn in zip(found[S.ENTRY_ID], found["TxnID"], strict=True)])
@@ -826,7 +886,7 @@ class WebConnectorService:
                  S.MESSAGE: "not found in QuickBooks after a lost response; queued again"}
                 for e in rest[S.ENTRY_ID]])
             st["counts"]["requeued"] += len(rest)
-            store.log_many(self.ledger, [
+            self._log_rows([
                 {"event": "requeued", "run_id": s.run_id, "target": s.target, "entry_id": e,
                  "message": "not in QuickBooks: the request never arrived; queued again"}
                 for e in rest[S.ENTRY_ID]])
@@ -891,7 +951,7 @@ class WebConnectorService:
                 {S.ENTRY_ID: r[0], "generation": r[1],
                  "request_id": request_id_for(s.target, r[0], r[1]),
                  S.FINGERPRINT: r[2], "payload": r[3]} for r in rows], run_id=s.run_id)
-        store.log_many(self.ledger, logs)
+        self._log_rows(logs)
 
     def _percent(self, s: _Session) -> int:
         """Work done / (done + left), as an integer below 100 until nothing is left."""
