@@ -106,7 +106,9 @@ def check_batch(batch: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame
 
 def payload_json(b: pd.DataFrame) -> list[str]:
     """One JSON text per row with the fields the session sends (vectorized encoding)."""
-    p = b[PAYLOAD_COLUMNS].copy()
+    p = b.reindex(columns=PAYLOAD_COLUMNS)
+    for col in (S.NAME_OF, S.ITEM_NAME):
+        p[col] = p[col].astype(S.STRING).fillna("")
     p[S.TXN_DATE] = p[S.TXN_DATE].dt.strftime("%Y-%m-%d")
     p[S.HOURLY_RATE] = p[S.HOURLY_RATE].astype("float64")
     text = p.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
