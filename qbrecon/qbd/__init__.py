@@ -13,12 +13,13 @@ from .app import WebConnectorApp, webconnector_app
 from .auth import WebConnectorUser, hash_password, read_users_file, verify_password
 from .queue import QUEUE_RESULT_COLUMNS, queue_for_desktop, read_batch, target_for
 from .qwc import qwc_xml, write_qwc
-from .server import make_wsgi_server, running_server
+from .server import BackgroundServer, make_wsgi_server, running_server
 from .service import WebConnectorService, WebConnectorSettings
 from .staging import export_staged, request_list_staging, staged_lists, staging_info
 
 __all__ = [
     "QUEUE_RESULT_COLUMNS",
+    "BackgroundServer",
     "WebConnectorApp",
     "WebConnectorService",
     "WebConnectorSettings",

@@ -63,24 +63,45 @@ def server_url(server: WSGIServer, path: str = "/qbwc") -> str:
     return f"http://{host}:{port}{path}"
 
 
+class BackgroundServer:
+    """The app served by a background thread until :meth:`stop` (or the end of a ``with``).
+
+    Example:
+        >>> server = BackgroundServer(app)            # doctest: +SKIP
+        >>> server.url                                # doctest: +SKIP
+        'http://127.0.0.1:53117/qbwc'
+        >>> server.stop()                             # doctest: +SKIP
+    """
+
+    def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0,
+                 *, path: str = "/qbwc") -> None:
+        self._server = make_wsgi_server(app, host, port)
+        self.url = server_url(self._server, path)
+        # a short poll interval: stop() returns promptly
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name="qbrecon-webconnector", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and release the port (idempotent)."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+        self._server.server_close()
+
+    def __enter__(self) -> BackgroundServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"BackgroundServer({self.url!r})"
+
+
 @contextlib.contextmanager
 def running_server(app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0,
                    *, path: str = "/qbwc") -> Iterator[str]:
-    """Serve ``app`` in a background thread for the duration of the block; yields its URL.
-
-    Example:
-        >>> from qbrecon.qbd import webconnector_app             # doctest: +SKIP
-        >>> with running_server(app) as url:                     # doctest: +SKIP
-        ...     print(url)
-        http://127.0.0.1:53117/qbwc
-    """
-    server = make_wsgi_server(app, host, port)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="qbrecon-webconnector",
-                              daemon=True)
-    thread.start()
-    try:
-        yield server_url(server, path)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    """Serve ``app`` in a background thread for the duration of the block; yields its URL."""
+    with BackgroundServer(app, host, port, path=path) as server:
+        yield server.url
