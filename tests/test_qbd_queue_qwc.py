@@ -68,6 +68,18 @@ def test_sent_entries_are_skipped_with_their_txn_id(tmp_path):
         led.record_outcomes("qbd:", [{"entry_id": "a", "state": "sent", "external_id": "1A-2"}])
     out = queue_for_desktop(batch([{"id": "a"}]), ledger=ledger)
     assert out.status.tolist() == ["skipped"] and "TxnID 1A-2" in out.message.iloc[0]
+    assert "changed" not in out.message.iloc[0]
+
+
+def test_an_entry_edited_after_sending_is_skipped_and_says_so(tmp_path):
+    ledger = tmp_path / "l.sqlite"
+    queue_for_desktop(batch([{"id": "a"}]).assign(fingerprint="f1"), ledger=ledger)
+    with Ledger(ledger) as led:
+        led.record_outcomes("qbd:", [{"entry_id": "a", "state": "sent", "external_id": "1A-2"}])
+    same = queue_for_desktop(batch([{"id": "a"}]).assign(fingerprint="f1"), ledger=ledger)
+    edited = queue_for_desktop(batch([{"id": "a"}]).assign(fingerprint="f2"), ledger=ledger)
+    assert "changed" not in same.message.iloc[0]
+    assert edited.status.tolist() == ["skipped"] and "changed since it was sent" in edited.message.iloc[0]
 
 
 def test_a_bad_batch_lists_every_problem_and_queues_nothing(tmp_path):

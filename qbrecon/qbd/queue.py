@@ -190,37 +190,41 @@ def queue_for_desktop(
         target = target_for(company)
         where = company or "open company file"
         ids = b[S.ENTRY_ID]
-        before = led.deliveries(target=target, entry_ids=ids.tolist()) if len(b) else None
-        known = (before.set_index(S.ENTRY_ID) if before is not None and len(before)
-                 else pd.DataFrame(columns=["state", "generation", "external_id", "error_code", "message"]))
-        state_before = ids.map(known["state"]).astype(object) if len(known) else pd.Series(None, index=b.index, dtype=object)
-        held = state_before.isin(["queued", "pending", "sent"])
+        known = led.deliveries(target=target, entry_ids=ids.tolist()).set_index(S.ENTRY_ID)
+
+        def before(col: str) -> pd.Series:  # the ledger's value per batch row (None if new)
+            return ids.map(known[col]).astype(object).where(ids.isin(known.index), None)
+
+        state = before("state").fillna("")
+        held = state.isin(["queued", "pending", "sent"])
         todo = b[~held.to_numpy()]
         if len(todo):
-            gen = todo[S.ENTRY_ID].map(known["generation"]).fillna(0).astype(int) if len(known) \
-                else pd.Series(0, index=todo.index)
-            payloads = payload_json(todo)
+            gen = before("generation")[~held].fillna(0).astype(int)
             run_id = led.start_run(target=target, kind="queue", note=f"{len(todo)} entries")
             items = [
-                {S.ENTRY_ID: e, "request_id": request_id_for(target, e, int(g)), "generation": int(g),
+                {S.ENTRY_ID: e, "request_id": request_id_for(target, e, g), "generation": g,
                  S.FINGERPRINT: f or None, "payload": p}
-                for e, g, f, p in zip(todo[S.ENTRY_ID], gen, todo[S.FINGERPRINT], payloads, strict=True)
+                for e, g, f, p in zip(todo[S.ENTRY_ID], gen.tolist(), todo[S.FINGERPRINT],
+                                      payload_json(todo), strict=True)
             ]
             n = led.record_queued(target, items, run_id=run_id)
             led.finish_run(run_id, summary={"queued": n, "skipped": int(held.sum())})
             log.info("queued %d entries for %s (%d already there)", n, where, int(held.sum()))
-        after = led.deliveries(target=target, entry_ids=ids.tolist()).set_index(S.ENTRY_ID) if len(b) else known
-        state_after = ids.map(after["state"]) if len(b) else ids
-        sb = state_before.astype(object).where(state_before.notna(), "")
-        txn = ids.map(known["external_id"]).astype(object) if len(known) else pd.Series(None, index=b.index, dtype=object)
+        after = led.deliveries(target=target, entry_ids=ids.tolist()).set_index(S.ENTRY_ID)
+        txn = before("external_id")
         txn_text = (" (TxnID " + txn.astype(str) + ")").where(txn.notna(), "")
+        old_fp = before(S.FINGERPRINT)
+        changed = (state == "sent") & old_fp.notna() & (b[S.FINGERPRINT] != "") & (
+            old_fp.astype(str) != b[S.FINGERPRINT].astype(str))
         message = pd.Series(np.select(
-            [sb == "queued", sb == "pending", sb == "sent", sb.isin(["failed", "undone"])],
+            [state == "queued", state == "pending", state == "sent", state.isin(["failed", "undone"])],
             [f"already queued for QuickBooks Desktop ({where})",
              f"on its way to QuickBooks Desktop ({where}); its outcome is being confirmed",
              ("already in QuickBooks Desktop" + txn_text).to_numpy(dtype=object),
-             (f"queued again for {where} (was " + sb + ")").to_numpy(dtype=object)],
+             (f"queued again for {where} (was " + state + ")").to_numpy(dtype=object)],
             default=f"queued for {where}"), index=b.index)
+        message = message.where(~changed, message + "; it has changed since it was sent")
+        state_after = ids.map(after["state"])
         out = pd.DataFrame({
             S.ENTRY_ID: ids.astype(S.STRING),
             S.STATUS: pd.Series(np.where(held, "skipped", "queued"), index=b.index, dtype=S.STRING),

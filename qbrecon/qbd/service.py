@@ -44,7 +44,7 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
-from ..errors import SettingsError
+from ..errors import QbreconError, SettingsError
 from ..ledger import Ledger, now, request_id_for
 from . import messages as M
 from . import store
@@ -681,7 +681,7 @@ class WebConnectorService:
 
         try:
             items = staged_lists(self.ledger, s.company_file, _target=s.target).items
-        except Exception as exc:  # no staging yet, or unreadable: say so, send nothing billable
+        except QbreconError as exc:  # no staging yet, or unreadable: say so, send nothing billable
             return None, (f"the default service item {wanted!r} cannot be checked: no usable "
                           f"staged item list ({exc})")
         key = wanted.casefold()
