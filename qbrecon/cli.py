@@ -346,6 +346,8 @@ def _webconnector_args(p: argparse.ArgumentParser) -> None:
                        description="Read a password (from standard input, or prompted) and print "
                                    "its salted hash, for password_hash in the users file.")
     h.add_argument("--stdin", action="store_true", help="read the password from standard input")
+    stat = sub.add_parser("status", help="per company file: queued, pending, sent, failed, last update")
+    stat.add_argument("--ledger", type=Path, required=True)
     lst = sub.add_parser("lists", help="show (or export) the lists staged by the Web Connector")
     lst.add_argument("--ledger", type=Path, required=True)
     lst.add_argument("--company-file", default="")
@@ -355,13 +357,20 @@ def _webconnector_args(p: argparse.ArgumentParser) -> None:
                      help="ask the next update to stage the lists again even if nothing is queued")
 
 
-@command("webconnector", "the QuickBooks Web Connector service: serve, hash-password, lists",
+@command("webconnector", "the QuickBooks Web Connector service: serve, status, lists, hash-password",
          _webconnector_args)
 def _webconnector(args: argparse.Namespace) -> int:
     if args.wc_action == "hash-password":
         return _wc_hash(args)
     if args.wc_action == "lists":
         return _wc_lists(args)
+    if args.wc_action == "status":
+        from .qbd import desktop_status
+
+        status = desktop_status(args.ledger)
+        _out(_frame_text(status.astype(object).fillna("")) if len(status) else
+             "nothing queued for QuickBooks Desktop yet")
+        return EXIT_PROBLEMS if len(status) and (status["failed"] > 0).any() else EXIT_OK
     from .qbd import WebConnectorSettings, read_users_file, webconnector_app
     from .qbd.server import make_wsgi_server, server_url
 

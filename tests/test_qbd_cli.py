@@ -137,6 +137,8 @@ def test_serve_runs_a_whole_update_then_log_shows_it(tmp_path, serving):
 
     back = pd.read_excel(tmp_path / "history.xlsx")
     assert sorted(back.state) == ["failed", "sent"]
+    status = run("webconnector", "status", "--ledger", str(tmp_path / "l.sqlite"))
+    assert status.returncode == 1 and "QuickBooks Pro 2024" in status.stdout  # one failed entry
     lists = run("webconnector", "lists", "--ledger", str(tmp_path / "l.sqlite"),
                 "--out", str(tmp_path / "staged"))
     assert lists.returncode == 0, lists.stderr

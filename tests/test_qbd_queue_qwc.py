@@ -254,7 +254,7 @@ def test_qwc_allows_plain_http_on_localhost(tmp_path, url):
 
 
 @pytest.mark.parametrize("module", ["qbrecon.qbd.auth", "qbrecon.qbd.queue", "qbrecon.qbd.qwc",
-                                    "qbrecon.qbd.app"])
+                                    "qbrecon.qbd.app", "qbrecon.qbd.staging"])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

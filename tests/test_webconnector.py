@@ -24,7 +24,7 @@ from wchelpers import (
 )
 
 from qbrecon.ledger import Ledger
-from qbrecon.qbd import queue_for_desktop, staged_lists, staging_info
+from qbrecon.qbd import desktop_status, queue_for_desktop, staged_lists, staging_info
 from qbrecon.qbd.emulator import FakeQuickBooks, WebConnectorClient
 
 NS = "http://developer.intuit.com/"
@@ -241,6 +241,10 @@ def test_a_whole_session_test_sync_then_delivery_with_mixed_statuses(ledger):
     rids = re.findall(r'<TimeTrackingAddRq requestID="([^"]+)"', "".join(adds))
     assert len(set(rids)) == 8 and max(map(len, rids)) <= 50
     assert "2 refused" in second.close and "6 sent" in second.close
+    status = desktop_status(ledger).iloc[0]
+    assert (status.company_file, status.queued, status.pending, status.sent, status.failed) == (
+        "", 0, 0, 6, 2)
+    assert status.test_sync and status.lists_staged and status.qbxml_version == "13.0"
 
 
 def test_staged_lists_load_as_qblists_with_inactive_records_and_jobs(ledger):

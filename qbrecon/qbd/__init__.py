@@ -15,7 +15,7 @@ from .queue import QUEUE_RESULT_COLUMNS, queue_for_desktop, read_batch, target_f
 from .qwc import qwc_xml, write_qwc
 from .server import BackgroundServer, make_wsgi_server, running_server
 from .service import WebConnectorService, WebConnectorSettings
-from .staging import export_staged, request_list_staging, staged_lists, staging_info
+from .staging import desktop_status, export_staged, request_list_staging, staged_lists, staging_info
 
 __all__ = [
     "QUEUE_RESULT_COLUMNS",
@@ -24,6 +24,7 @@ __all__ = [
     "WebConnectorService",
     "WebConnectorSettings",
     "WebConnectorUser",
+    "desktop_status",
     "export_staged",
     "hash_password",
     "make_wsgi_server",

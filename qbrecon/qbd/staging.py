@@ -117,3 +117,38 @@ def request_list_staging(ledger: Ledger | str | os.PathLike[str], company_file: 
     finally:
         if led is not ledger:
             led.close()
+
+
+def desktop_status(ledger: Ledger | str | os.PathLike[str]) -> pd.DataFrame:
+    """One row per company file: entries queued, pending, sent and failed, and when the
+    Web Connector last connected, staged the lists and did its test sync.
+
+    Example:
+        >>> import tempfile, os
+        >>> desktop_status(os.path.join(tempfile.mkdtemp(), "l.sqlite")).columns.tolist()[:3]
+        ['company_file', 'queued', 'pending']
+    """
+    led = Ledger.open(ledger)
+    try:
+        store.ensure(led)
+        counts = store.query(led, "SELECT target, state, COUNT(*) FROM deliveries WHERE target "
+                             "LIKE 'qbd:%' GROUP BY target, state")
+        files = {r["target"]: dict(r) for r in store.query(led, "SELECT * FROM qbwc_files")}
+        last = dict(store.query(led, "SELECT target, MAX(started_at) FROM runs WHERE kind = "
+                                "'webconnector' GROUP BY target"))
+        targets = sorted({r[0] for r in counts} | set(files))
+        rows = []
+        for t in targets:
+            c = {r[1]: r[2] for r in counts if r[0] == t}
+            f = files.get(t, {})
+            rows.append({"company_file": t[4:], **{k: int(c.get(k, 0)) for k in
+                                                    ("queued", "pending", "sent", "failed")},
+                         "last_update": last.get(t), "lists_staged": f.get("staged_at"),
+                         "test_sync": f.get("test_sync_at"), "product": f.get("product"),
+                         "qbxml_version": f.get("qbxml_version")})
+        cols = ["company_file", "queued", "pending", "sent", "failed", "last_update",
+                "lists_staged", "test_sync", "product", "qbxml_version"]
+        return pd.DataFrame(rows, columns=cols)
+    finally:
+        if led is not ledger:
+            led.close()
