@@ -9,25 +9,27 @@ from qbrecon.ids import FINGERPRINT_COLUMNS, entry_fingerprints
 
 
 def _entries(n=3):
-    e = pd.DataFrame({
-        S.ENTRY_ID: [f"e{i}" for i in range(n)],
-        S.SOURCE: "clockify",
-        S.ROW: np.arange(n) + 2,
-        S.USER: ["Ada Lovelace", "Grace Hopper", "Ada Lovelace"][:n],
-        S.EMAIL: "",
-        S.CLIENT: "Acme",
-        S.PROJECT: "Web",
-        S.TASK: "",
-        S.DESCRIPTION: ["a", "b", "c"][:n],
-        S.TAGS: "",
-        S.DATE: pd.Timestamp("2026-11-02"),
-        S.START: pd.Timestamp("2026-11-02 09:00"),
-        S.END: pd.Timestamp("2026-11-02 10:30"),
-        S.DURATION: pd.Timedelta(minutes=90),
-        S.BILLABLE: True,
-        S.BILLABLE_RATE: 82.5,
-        S.APPROVED: pd.array([pd.NA] * n, dtype="boolean"),
-    })
+    e = pd.DataFrame(
+        {
+            S.ENTRY_ID: [f"e{i}" for i in range(n)],
+            S.SOURCE: "clockify",
+            S.ROW: np.arange(n) + 2,
+            S.USER: ["Ada Lovelace", "Grace Hopper", "Ada Lovelace"][:n],
+            S.EMAIL: "",
+            S.CLIENT: "Acme",
+            S.PROJECT: "Web",
+            S.TASK: "",
+            S.DESCRIPTION: ["a", "b", "c"][:n],
+            S.TAGS: "",
+            S.DATE: pd.Timestamp("2026-11-02"),
+            S.START: pd.Timestamp("2026-11-02 09:00"),
+            S.END: pd.Timestamp("2026-11-02 10:30"),
+            S.DURATION: pd.Timedelta(minutes=90),
+            S.BILLABLE: True,
+            S.BILLABLE_RATE: 82.5,
+            S.APPROVED: pd.array([pd.NA] * n, dtype="boolean"),
+        }
+    )
     return S.conform(e, S.ENTRY_DTYPES, what="entries")
 
 

@@ -1,0 +1,2 @@
+"""QuickBooks file formats, both ways: qbXML (build requests, parse responses) and IIF
+(read list exports, write timer activities)."""
