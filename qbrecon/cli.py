@@ -84,6 +84,12 @@ def _lists_args(p: argparse.ArgumentParser) -> None:
         "paths", nargs="+", type=Path,
         help="QuickBooks list files or folders (QBO JSON, CSV/XLSX exports, IIF, qbXML)",
     )
+    p.add_argument(
+        "--show", action="append", default=[], metavar="LIST",
+        choices=["employees", "vendors", "customers", "items", "classes", "payroll_items"],
+        help="also print this list (repeatable): employees, vendors, customers, items, "
+             "classes, payroll_items",
+    )
 
 
 @command("lists", "read QuickBooks lists (employees, vendors, customers, items) and summarise", _lists_args)
@@ -92,6 +98,10 @@ def _lists(args: argparse.Namespace) -> int:
 
     lists = read_qb_lists(args.paths if len(args.paths) > 1 else args.paths[0])
     _out(lists.summary())
+    for name in dict.fromkeys(args.show):
+        frame = getattr(lists, name)
+        _out(f"\n{name} ({len(frame)})")
+        _out(_frame_text(frame, max_rows=500) if len(frame) else "  (none)")
     return EXIT_OK
 
 

@@ -1,0 +1,497 @@
+"""Shared machinery of the time-entry readers: layouts, typed columns, the canonical frame."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import schema as S
+from ..errors import InputError, Problem
+from ..ids import digest
+from . import _parse as P
+from ._read import RawTable, bad_cells
+
+log = logging.getLogger("qbrecon")
+
+
+def header_key(name: str) -> str:
+    """How header names are compared: NFKC, casefolded, inner whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column a layout knows: its aliases (exact names or ``re:`` patterns) and kind.
+
+    Kinds: text, date, time, datetime, duration, number, bool (for XLSX cell conversion).
+    """
+
+    name: str
+    aliases: tuple[str, ...]
+    kind: str = "text"
+
+    def find(self, keys: dict[str, str]) -> str | None:
+        """The header (as written) that carries this field, if any."""
+        for alias in self.aliases:
+            if alias.startswith("re:"):
+                pattern = re.compile(alias[3:], re.IGNORECASE)
+                for key, original in keys.items():
+                    if pattern.fullmatch(key):
+                        return original
+            else:
+                hit = keys.get(header_key(alias))
+                if hit is not None:
+                    return hit
+        return None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A tracker export layout: the fields it may have and those that identify it."""
+
+    source: str
+    title: str
+    fields: tuple[Field, ...]
+    signature: tuple[str, ...]  # fields that must all be present to recognise the layout
+    forbidden: tuple[str, ...] = ()  # header names whose presence rules the layout out
+    alternatives: tuple[tuple[str, ...], ...] = ()  # at least one group must be complete
+
+    def resolve(self, header: Sequence[str]) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        for h in header:
+            keys.setdefault(header_key(h), h)
+        found = {}
+        for f in self.fields:
+            col = f.find(keys)
+            if col is not None:
+                found[f.name] = col
+        return found
+
+    def matches(self, header: Sequence[str]) -> bool:
+        keys = {header_key(h) for h in header}
+        if any(header_key(x) in keys for x in self.forbidden):
+            return False
+        found = self.resolve(header)
+        if not all(name in found for name in self.signature):
+            return False
+        return not self.alternatives or any(
+            all(n in found for n in group) for group in self.alternatives
+        )
+
+    def kinds(self, header: Sequence[str]) -> dict[str, str]:
+        by_name = {f.name: f.kind for f in self.fields}
+        return {col: by_name[name] for name, col in self.resolve(header).items()}
+
+    def describe(self) -> str:
+        names = []
+        for n in self.signature:
+            f = next(f for f in self.fields if f.name == n)
+            names.append(repr(f.aliases[0]))
+        return f"a {self.title} (columns {', '.join(names)})"
+
+
+@dataclass
+class Ctx:
+    """One file being converted: its text columns, the problems found so far."""
+
+    table: RawTable
+    layout: Layout
+    dayfirst: bool | None
+    cols: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    attrs: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.cols:
+            self.cols = self.layout.resolve(self.table.header)
+
+    @property
+    def n(self) -> int:
+        return len(self.table.frame)
+
+    def has(self, name: str) -> bool:
+        return name in self.cols
+
+    def raw(self, name: str) -> pd.Series:
+        """The column's text as read ("" where the layout lacks the column)."""
+        col = self.cols.get(name)
+        if col is None:
+            return pd.Series([""] * self.n, dtype=S.STRING)
+        s = self.table.frame[col]
+        return s if str(s.dtype) in ("str", "string") else s.astype(S.STRING)
+
+    def text(self, name: str) -> pd.Series:
+        """Cleaned text: NFC, line breaks and tabs turned into spaces, ends trimmed.
+
+        Works on the distinct values only (columns repeat names endlessly)."""
+        if not self.has(name):
+            return pd.Series([""] * self.n, dtype=S.STRING)
+        codes, uniques = P._factorize(self.raw(name))
+        if pc.any(pc.match_substring_regex(uniques, r"[\r\n\t]")).as_py():
+            uniques = pc.utf8_trim_whitespace(pc.replace_substring_regex(uniques, r"[\r\n\t]+", " "))
+        if not pc.all(pc.string_is_ascii(uniques)).as_py():
+            uniques = pa.array(
+                [unicodedata.normalize("NFC", v) for v in uniques.to_pylist()], pa.string()
+            )
+        out = pc.take(uniques, pa.array(np.maximum(codes, 0)))
+        return pd.Series(pd.array(out, dtype=S.STRING))
+
+    def bad(self, mask: np.ndarray, name: str, message: str) -> None:
+        if mask.any():
+            self.problems.extend(bad_cells(self.table, mask, self.cols.get(name, name), message))
+
+    def required(self, name: str, what: str) -> None:
+        """Report every row where the column ``name`` is empty."""
+        if self.has(name):
+            self.missing((self.raw(name).fillna("").str.strip() == "").to_numpy(dtype=bool), name, what)
+
+    def missing(self, mask: np.ndarray, name: str, what: str) -> None:
+        if mask.any():
+            self.problems.extend(
+                bad_cells(self.table, mask, self.cols.get(name, name), f"{what} is empty")
+            )
+
+    # ------------------------------------------------------------- dates
+    def dates(self, names: Iterable[str]) -> dict[str, np.ndarray]:
+        """Parse date columns with one date order for the whole file (see module docs)."""
+        names = [n for n in names if self.has(n)]
+        decoded: dict[str, tuple[np.ndarray, P.DateParts]] = {}
+        for n in names:
+            codes, uniques = P._factorize(self.raw(n))
+            decoded[n] = (codes, P.date_parts(uniques))
+        dayfirst = self._date_order(decoded)
+        out = {}
+        for n, (codes, parts) in decoded.items():
+            values, bad = P.build_dates(parts, dayfirst=dayfirst)
+            bad_rows = P._spread(codes, bad | parts.unreadable, False)
+            order = "DD/MM/YYYY" if dayfirst else "MM/DD/YYYY"
+            self.bad(bad_rows, n, f"not a date (expected {order} or YYYY-MM-DD)")
+            out[n] = P._spread(codes, values, np.datetime64("NaT", "ns"))
+        return out
+
+    def _date_order(self, decoded: dict[str, tuple[np.ndarray, P.DateParts]]) -> bool:
+        file = self.table.file
+        day_hint = month_hint = None  # (column, text) showing each order
+        ambiguous_seen = False
+        for n, (_codes, parts) in decoded.items():
+            dm = parts.dm
+            if not dm.any():
+                continue
+            ambiguous_seen = True
+            first_big = np.flatnonzero(dm & (parts.a > 12) & (parts.b <= 12))
+            second_big = np.flatnonzero(dm & (parts.b > 12) & (parts.a <= 12))
+            if len(first_big) and day_hint is None:
+                day_hint = (n, parts.text(int(first_big[0])))
+            if len(second_big) and month_hint is None:
+                month_hint = (n, parts.text(int(second_big[0])))
+        if not ambiguous_seen:
+            self.attrs["date_order"] = "YYYY-MM-DD"
+            return bool(self.dayfirst)
+        if day_hint and month_hint:
+            raise InputError(
+                "dates mix two orders: "
+                f"{self._where(*day_hint)} can only be DD/MM/YYYY but "
+                f"{self._where(*month_hint)} can only be MM/DD/YYYY",
+                file=file,
+            )
+        decided = None
+        if day_hint:
+            decided, reason = True, f"{self._where(*day_hint)} has a day above 12"
+        elif month_hint:
+            decided, reason = False, f"{self._where(*month_hint)} has a day above 12"
+        if decided is not None:
+            if self.dayfirst is not None and self.dayfirst != decided:
+                asked = "DD/MM/YYYY" if self.dayfirst else "MM/DD/YYYY"
+                found = "DD/MM/YYYY" if decided else "MM/DD/YYYY"
+                raise InputError(
+                    f"dayfirst={self.dayfirst} asks for {asked}, but the file is {found}: {reason}",
+                    file=file,
+                )
+            return self._settle(decided, reason, logging.INFO)
+        if self.dayfirst is not None:
+            return self._settle(self.dayfirst, "as asked (dayfirst setting)", logging.INFO)
+        hint = _file_name_order(file)
+        if hint is not None:
+            return self._settle(hint, "from the dates in the file name", logging.INFO)
+        style = self.attrs.get("time_style")
+        if style == "12h":
+            return self._settle(
+                False,
+                "GUESSED from its 12-hour times: no date has a day above 12; "
+                "pass dayfirst=True (--dayfirst) if the dates are DD/MM/YYYY",
+                logging.WARNING,
+            )
+        if style == "24h":
+            return self._settle(
+                True,
+                "GUESSED from its 24-hour times: no date has a day above 12; "
+                "pass dayfirst=False (--monthfirst) if the dates are MM/DD/YYYY",
+                logging.WARNING,
+            )
+        raise InputError(
+            "cannot tell whether dates are DD/MM/YYYY or MM/DD/YYYY (no day above 12 and no "
+            "clock times); pass dayfirst=True or False (CLI: --dayfirst / --monthfirst)",
+            file=file,
+        )
+
+    def _where(self, name: str, text: str) -> str:
+        return f"{self.cols.get(name, name)!r} value {text!r}"
+
+    def _settle(self, dayfirst: bool, reason: str, level: int) -> bool:
+        order = "DD/MM/YYYY" if dayfirst else "MM/DD/YYYY"
+        self.attrs["date_order"] = order
+        self.attrs["date_order_reason"] = reason
+        log.log(level, "%s: dates read as %s (%s)", self.table.file, order, reason)
+        return dayfirst
+
+    # ------------------------------------------------------------- others
+    def times(self, name: str) -> P.Parsed:
+        parsed = P.parse_times(self.raw(name))
+        self.bad(parsed.bad, name, "not a time of day (expected e.g. 09:05:00, 9:05 AM)")
+        return parsed
+
+    def durations(self, name: str, *, decimal: str | None = None) -> P.Parsed:
+        parsed = P.parse_durations(self.raw(name), decimal=decimal)
+        self.bad(parsed.bad, name, "not a duration (expected H:MM:SS or decimal hours, not negative)")
+        return parsed
+
+    def numbers(self, name: str) -> P.Parsed:
+        parsed = P.parse_numbers(self.raw(name))
+        self.bad(parsed.bad, name, "not a number")
+        return parsed
+
+    def bools(self, name: str) -> P.Parsed:
+        parsed = P.parse_bools(self.raw(name))
+        self.bad(parsed.bad, name, "not a yes/no value")
+        return parsed
+
+
+_NAME_DATES = re.compile(r"(?<!\d)(\d{1,2})[_.\-](\d{1,2})[_.\-](\d{4})(?!\d)")
+
+
+def _file_name_order(file: str) -> bool | None:
+    """Date order shown by dates in a file name (Clockify writes its report range there)."""
+    import os
+
+    name = os.path.basename(file)
+    day = month = False
+    for a, b, _y in _NAME_DATES.findall(name):
+        a, b = int(a), int(b)
+        if a > 12 >= b:
+            day = True
+        elif b > 12 >= a:
+            month = True
+    if day != month:
+        return day
+    return None
+
+
+# ------------------------------------------------------------------ assembling
+def combine(dates: np.ndarray, seconds: np.ndarray, empty: np.ndarray) -> np.ndarray:
+    """date + time-of-day seconds → datetime64[ns]; NaT where the time is empty."""
+    out = dates + (seconds.astype("int64") * P.NS_PER_S).astype("timedelta64[ns]")
+    return np.where(empty | np.isnat(dates), np.datetime64("NaT", "ns"), out)
+
+
+def _hash_codes(values: pd.Series, *, fold: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the distinct values and an 8-hex digest per distinct value."""
+    codes, uniques = pd.factorize(values.astype(S.STRING).fillna(""), sort=False)
+    keys = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
+    if fold:
+        keys = keys.str.casefold().str.split().str.join(" ")
+    return codes, np.asarray(digest(keys.tolist(), size=4), dtype=object)
+
+
+def compose_ids(
+    source: str,
+    person: pd.Series,
+    start: np.ndarray,
+    date: np.ndarray,
+    what: pd.Series | None = None,
+) -> pd.Series:
+    """Entry ids that stay the same across repeated loads and re-exports.
+
+    ``<source>-<person>-<YYYYMMDDHHMMSS>`` from who and when the entry started; where
+    the export has no clock time, ``<source>-<person>-<YYYYMMDD>-<what>`` with ``what``
+    the hashed client/project/task. A repeated key gets ``-2``, ``-3``... in file order.
+    Person keys are casefolded with spaces collapsed, so a re-export that changed only
+    the case of a name keeps its ids.
+    """
+    n = len(person)
+    pcodes, phash = _hash_codes(person, fold=True)
+    has_start = ~np.isnat(start)
+    when = np.where(has_start, _stamp_int(start, with_time=True), _stamp_int(date, with_time=False))
+    if what is not None:
+        wcodes, whash = _hash_codes(what, fold=True)
+        wcodes = np.where(has_start, -1, wcodes)
+    else:
+        wcodes, whash = np.full(n, -1), np.array([], dtype=object)
+    parts = pd.DataFrame({"p": pcodes, "t": when, "w": wcodes})
+    dup = parts.duplicated().to_numpy()
+    key = pc.binary_join_element_wise(
+        source,
+        pc.take(pa.array(phash, pa.string()), pa.array(pcodes)),
+        pc.cast(pa.array(when), pa.string()),
+        "-",
+    )
+    if len(whash):
+        has_what = wcodes >= 0
+        wtext = pc.take(pa.array(whash, pa.string()), pa.array(np.maximum(wcodes, 0)))
+        key = pc.if_else(pa.array(has_what), pc.binary_join_element_wise(key, wtext, "-"), key)
+    if dup.any():
+        occurrence = parts.groupby(["p", "t", "w"], sort=False).cumcount().to_numpy()
+        numbered = pc.binary_join_element_wise(key, pc.cast(pa.array(occurrence + 1), pa.string()), "-")
+        key = pc.if_else(pa.array(occurrence > 0), numbered, key)
+    return pd.Series(pd.array(key, dtype=S.STRING))
+
+
+def _stamp_int(values: np.ndarray, *, with_time: bool) -> np.ndarray:
+    """YYYYMMDD or YYYYMMDDHHMMSS as int64 (0 where NaT)."""
+    idx = pd.DatetimeIndex(values)
+    nat = np.isnat(values)
+
+    def part(x) -> np.ndarray:
+        return np.nan_to_num(np.asarray(x, dtype="float64")).astype("int64")
+
+    v = part(idx.year) * 10_000 + part(idx.month) * 100 + part(idx.day)
+    if with_time:
+        v = v * 1_000_000 + part(idx.hour) * 10_000 + part(idx.minute) * 100 + part(idx.second)
+    return np.where(nat, 0, v)
+
+
+def canonical(
+    ctx: Ctx,
+    *,
+    user: pd.Series,
+    email: pd.Series,
+    client: pd.Series,
+    project: pd.Series,
+    task: pd.Series,
+    description: pd.Series,
+    tags: pd.Series,
+    date: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    duration_s: np.ndarray,
+    billable: np.ndarray,
+    rate: np.ndarray,
+    approved: np.ndarray | None,
+    entry_id: pd.Series,
+) -> pd.DataFrame:
+    """The canonical entries frame (schema.ENTRY_DTYPES) from typed parts."""
+    source = ctx.layout.source
+    n = ctx.n
+
+    def txt(s: pd.Series) -> pd.Series:
+        return s.reset_index(drop=True).astype(S.STRING).fillna("")
+
+    if approved is None:
+        approved_arr = pd.array([pd.NA] * n, dtype="boolean")
+    else:
+        approved_arr = pd.array(approved, dtype="boolean")
+    frame = pd.DataFrame(
+        {
+            S.ENTRY_ID: entry_id.reset_index(drop=True).astype(S.STRING),
+            S.SOURCE: pd.Series([source] * n, dtype=S.STRING),
+            S.ROW: ctx.table.rows.astype("int64"),
+            S.USER: txt(user),
+            S.EMAIL: txt(email),
+            S.CLIENT: txt(client),
+            S.PROJECT: txt(project),
+            S.TASK: txt(task),
+            S.DESCRIPTION: txt(description),
+            S.TAGS: txt(tags),
+            S.DATE: pd.Series(date, dtype=S.DATETIME),
+            S.START: pd.Series(start, dtype=S.DATETIME),
+            S.END: pd.Series(end, dtype=S.DATETIME),
+            S.DURATION: pd.Series(duration_s.astype("int64") * P.NS_PER_S, dtype=S.TIMEDELTA),
+            S.BILLABLE: pd.Series(billable.astype(bool), dtype="bool"),
+            S.BILLABLE_RATE: pd.Series(rate, dtype="float64"),
+            S.APPROVED: approved_arr,
+        }
+    )
+    return frame
+
+
+def clock_span(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Work date, start, end and duration seconds of layouts with a start date and time,
+    an optional end date and time, and a duration text (Clockify, Toggl).
+
+    The duration is the tracked text; where it is empty, the clock times give it, then a
+    ``duration_decimal`` column if the layout has one. Without an end date column, an end
+    time before the start time crossed midnight.
+    """
+    ctx.attrs["time_style"] = P.time_style(ctx.raw("start_time")) or ""
+    d = ctx.dates(["start_date", "end_date"])
+    date = d["start_date"]
+    ctx.required("start_date", "the start date")
+    nat = np.full(ctx.n, np.datetime64("NaT", "ns"))
+    start = end = nat
+    if ctx.has("start_time"):
+        st = ctx.times("start_time")
+        start = combine(date, st.values, st.empty)
+    if ctx.has("end_time"):
+        et = ctx.times("end_time")
+        end_date = d.get("end_date", date)
+        end = combine(np.where(np.isnat(end_date), date, end_date), et.values, et.empty)
+        if "end_date" not in d:
+            crossed = ~np.isnat(end) & ~np.isnat(start) & (end < start)
+            end = np.where(crossed, end + np.timedelta64(1, "D"), end)
+    dur = ctx.durations("duration")
+    spans = (end - start).astype("timedelta64[s]").astype("int64")
+    from_clock = dur.empty & ~np.isnat(start) & ~np.isnat(end)
+    seconds = np.where(from_clock, spans, dur.values)
+    still = dur.empty & ~from_clock
+    if still.any() and ctx.has("duration_decimal"):
+        dec = ctx.numbers("duration_decimal").values
+        seconds = np.where(still & ~np.isnan(dec), np.round(np.nan_to_num(dec) * 3600), seconds)
+        still &= np.isnan(dec)
+    ctx.missing(still, "duration", "the duration")
+    neg = seconds < 0
+    ctx.bad(neg, "duration", "ends before it starts")
+    return date, start, end, np.where(neg, 0, seconds).astype("int64")
+
+
+def billable_flags(ctx: Ctx) -> np.ndarray:
+    """The billable column as bool; entries count as not billable without one."""
+    if not ctx.has("billable"):
+        return np.zeros(ctx.n, dtype=bool)
+    return bool_column(ctx.bools("billable"), default=False)
+
+
+def currency_in(ctx: Ctx, name: str) -> None:
+    """Record the currency written in a header such as ``Billable Rate (USD)``."""
+    col = ctx.cols.get(name, "")
+    if "(" in col and col.rfind(")") > col.rfind("(") + 1:
+        ctx.attrs["currency"] = col[col.rfind("(") + 1 : col.rfind(")")]
+
+
+def what_of(ctx: Ctx) -> pd.Series:
+    """client:project:task, the "what" of an entry in ids built without a clock time."""
+    return ctx.text("client") + ":" + ctx.text("project") + ":" + ctx.text("task")
+
+
+def bool_column(parsed: P.Parsed, *, default: bool) -> np.ndarray:
+    """True/False with ``default`` for empty (and unreadable, which are reported) cells."""
+    v = parsed.values
+    return np.where(v == True, True, np.where(v == False, False, default)).astype(bool)  # noqa: E712
+
+
+def nullable_bool(parsed: P.Parsed) -> np.ndarray:
+    """True/False/NA as an object array (NA for empty cells)."""
+    v = parsed.values
+    return np.where(v == True, True, np.where(v == False, False, pd.NA)).astype(object)  # noqa: E712
+
+
+def join_name(first: pd.Series, last: pd.Series) -> pd.Series:
+    """ "First Last" from two columns, spaces collapsed."""
+    both = first.astype(S.STRING).fillna("") + " " + last.astype(S.STRING).fillna("")
+    return both.str.split().str.join(" ").astype(S.STRING).fillna("")

@@ -1,0 +1,16 @@
+"""`qbrecon demo` runs the whole flow on the samples, as a user would start it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_demo_runs_and_narrates(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "qbrecon", "demo", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "336 time entries from clockify, harvest, toggl" in out
+    assert "customers include 12 sub-customers/jobs" in out
+    assert "Traceback" not in run.stderr
