@@ -2,14 +2,15 @@
 
 A cell whose text starts with ``=``, ``+``, ``-`` or ``@`` is written as a text cell
 with Excel's quote prefix, so it is shown as typed and never evaluated as a formula
-(the CSV/formula-injection class of attack). Files are written atomically.
+(the formula-injection class of attack), and reads back as exactly the text written
+(unlike :func:`qbrecon._io.escape_cell`, which prepends an apostrophe to the value).
+Values keep their types (dates as dates, numbers as numbers); files are written
+atomically through :func:`qbrecon._io.atomic_path`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -17,30 +18,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._io import FORMULA_PREFIXES, atomic_path
 from .errors import InputError
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 _MAX_WIDTH = 60
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
-    _atomic(Path(path), lambda fh: fh.write(data))
-
-
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _text_of(value: object) -> str:
@@ -138,7 +125,8 @@ def write_workbook(
             for row in _cells(ws, f, bold, "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss"):
                 ws.append(row)
     try:
-        _atomic(path, wb.save)
+        with atomic_path(path) as tmp:
+            wb.save(tmp)
     except OSError as exc:
         raise InputError(
             f"cannot write the workbook: {exc.strerror or exc}", file=str(path)

@@ -44,22 +44,21 @@ def normalize_key(name: str) -> str:
 
 
 def customer_source_names(entries: pd.DataFrame) -> pd.Series:
-    """The customer key of each entry: ``"Client:Project"``, ``"Project"``, ``"Client"`` or ``""``.
+    """The customer key of each entry: ``"Client:Project"``, ``"Project"`` or ``""``.
 
     An entry with a client and a project gives ``"Client:Project"`` (the shape of a
-    QuickBooks sub-customer full name); one with only a project gives ``"Project"``;
-    one with only a client gives ``"Client"``; one with neither gives ``""`` (no customer).
+    QuickBooks sub-customer full name); one with only a project gives ``"Project"``; one
+    without a project gives ``""`` (no customer: the ``no_project`` rule speaks for
+    billable time). These are the ``source_name`` keys the matching step writes.
 
     Example:
         >>> e = pd.DataFrame({"client": ["Acme", "", "Acme", ""], "project": ["Site", "Web", "", ""]})
         >>> customer_source_names(e).tolist()
-        ['Acme:Site', 'Web', 'Acme', '']
+        ['Acme:Site', 'Web', '', '']
     """
     client = entries[S.CLIENT].astype(S.STRING).fillna("").str.strip()
     project = entries[S.PROJECT].astype(S.STRING).fillna("").str.strip()
-    both = (client != "") & (project != "")
-    out = project.where(project != "", client)
-    out = out.where(~both, client + ":" + project)
+    out = (client + ":" + project).where(client != "", project).where(project != "", "")
     return out.astype(S.STRING)
 
 

@@ -409,7 +409,10 @@ class NoCustomerMatch(Rule):
 
     def check(self, ctx):
         why = ctx.customers.unmatched
-        return _messages(ctx.w, (why != "").to_numpy(), why)
+        # a name the mapping says has no customer ("Internal") is fine on non-billable time:
+        # QuickBooks takes time without a customer unless it is billable
+        mask = (why != "").to_numpy() & ~(ctx.customers.declined & ~ctx.billable)
+        return _messages(ctx.w, mask, why)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1102,6 +1105,7 @@ class _Resolved:
     unmatched: pd.Series  # why the name is not mapped ("" when it is, or needs no mapping)
     missing: pd.Series  # mapped to an id the lists lack
     inactive: pd.Series  # mapped to an inactive record
+    declined: np.ndarray  # the mapping says outright that the name has no QuickBooks record
 
 
 _KIND_WORDS = {"employee": "user", "customer": "customer", "item": "task"}
@@ -1138,6 +1142,7 @@ def _resolve(
     cols: dict[str, list[str]] = {
         c: [] for c in ("id", "name", "type", "unmatched", "missing", "inactive")
     }
+    declined: list[bool] = []
     for u in uniques:
         u = str(u)
         qb_id = name = qb_type = unmatched = missing = inactive = ""
@@ -1178,6 +1183,7 @@ def _resolve(
         cols["unmatched"].append(unmatched)
         cols["missing"].append(missing)
         cols["inactive"].append(inactive)
+        declined.append(hit is not None and not hit[0])
 
     def spread(values: list[str]) -> pd.Series:
         # convert the few distinct answers once, then take them per row (no per-row objects)
@@ -1198,6 +1204,7 @@ def _resolve(
         spread(cols["unmatched"]),
         spread(cols["missing"]),
         spread(cols["inactive"]),
+        np.asarray(declined, dtype=bool)[codes] if declined else np.zeros(len(codes), dtype=bool),
     )
 
 
@@ -1315,15 +1322,11 @@ def _overlaps(w: pd.DataFrame) -> pd.Series:
         start = np.datetime_as_string(starts[k].view("datetime64[ns]").astype("datetime64[m]"))
         end = np.datetime_as_string(ends[k].view("datetime64[ns]").astype("datetime64[m]"))
         ids = pd.Series(w[S.ENTRY_ID].array.take(where[k]), dtype=S.STRING)
-        return (
-            "overlaps entry "
-            + ids
-            + " ("
-            + pd.Series(np.char.replace(start, "T", " "), dtype=S.STRING)
-            + "–"
-            + pd.Series(end, dtype=S.STRING).str.slice(11, 16)
-            + ") by "
-        )
+        start_text = pd.Series(np.char.replace(start, "T", " "), dtype=S.STRING)
+        end_text = pd.Series(np.char.replace(end, "T", " "), dtype=S.STRING)
+        same_day = (start_text.str.slice(0, 10) == end_text.str.slice(0, 10)).to_numpy()
+        end_text = end_text.where(~same_day, end_text.str.slice(11, 16))
+        return "overlaps entry " + ids + " (" + start_text + "–" + end_text + ") by "
 
     out = pd.concat(
         [

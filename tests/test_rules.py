@@ -144,7 +144,11 @@ NO_CUSTOMER = [
         {},
         [],
     ),
-    ([{"user": "Ada", "client": "Web"}], {"require_project": False}, []),  # client alone is the key
+    (
+        [{"user": "Ada", "client": "Nowhere"}],
+        {"require_project": False},
+        [],
+    ),  # no project: no customer
     (
         [{"user": "Ada", "billable": False}],
         {"require_billable": False},
@@ -856,3 +860,22 @@ def test_split_pieces_add_up_and_fit(starts, lengths, clock, limit_minutes):
     assert (pieces[S.START].dt.normalize() == pieces[S.DATE]).all()
     assert ((pieces[S.END] - pd.Timedelta(1)).dt.normalize() <= pieces[S.DATE]).all()
     assert out[S.ENTRY_ID].is_unique
+
+
+def test_a_customer_declined_in_the_mapping_is_fine_on_non_billable_time():
+    mapping = pd.concat([MAPPING, make_mapping(customer={"Internal": ""})], ignore_index=True)
+    rows = [
+        {"user": "Ada", "project": "Internal", "billable": False},
+        {"user": "Ada", "project": "Internal"},
+    ]
+    report = validate(make_entries(rows), mapping, rules=Rules(require_billable=False))
+    assert report.failures[[S.ENTRY_ID, S.RULE]].values.tolist() == [["e2", "no_customer_match"]]
+    assert report.clean[[S.ENTRY_ID, S.CUSTOMER_ID]].values.tolist() == [["e1", ""]]
+
+
+def test_an_overlap_across_midnight_shows_the_end_date():
+    rows = [_at("20:00", "8:00"), {**OK, "start": "2026-11-03 03:00", "duration": "1:00"}]
+    assert failures_of("overlap", rows)[1] == (
+        "e2",
+        "overlaps entry e1 (2026-11-02 20:00–2026-11-03 04:00) by 1:00",
+    )
