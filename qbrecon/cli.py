@@ -136,7 +136,8 @@ def _demo(args: argparse.Namespace) -> int:
 def _validate_args(p: argparse.ArgumentParser) -> None:
     from .rules import TARGETS
 
-    p.add_argument("entries", nargs="+", type=Path, help="time-tracker exports (CSV or XLSX)")
+    p.add_argument("entries", nargs="+", type=Path,
+                   help="time-tracker exports (CSV or XLSX files, or folders)")
     p.add_argument("--mapping", required=True, type=Path,
                    help="the mapping (CSV or XLSX: kind, source_name, qb_id, qb_name)")
     p.add_argument("--lists", type=Path, action="append", metavar="PATH",
@@ -167,8 +168,6 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
 @command("validate", "check entries against the rules; write the report and the clean batch",
          _validate_args)
 def _validate(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from .batch import build_batch, write_batch
     from .mapping import read_mapping
     from .rules import Rules, validate
@@ -186,8 +185,8 @@ def _validate(args: argparse.Namespace) -> int:
         from .qblists import read_qb_lists
 
         lists = read_qb_lists(args.lists if len(args.lists) > 1 else args.lists[0])
-    frames = [read_time_entries(p, source=args.source, dayfirst=args.dayfirst) for p in args.entries]
-    entries = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    paths = args.entries if len(args.entries) > 1 else args.entries[0]
+    entries = read_time_entries(paths, source=args.source, dayfirst=args.dayfirst)
     report = validate(entries, mapping, rules=rules, lists=lists, ledger=args.ledger)
     _out(report.summary_text())
     if len(report.failures) and args.show > 0:

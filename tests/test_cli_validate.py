@@ -96,3 +96,115 @@ def test_export_iif_refusal_is_reported_not_raised(batch_csv, tmp_path):
     assert proc.returncode == 2
     assert "entry e1: '→' (U+2192) cannot be written in Windows-1252" in proc.stderr
     assert not (tmp_path / "t.iif").exists()
+
+
+# ------------------------------------------------------------------ validate
+@pytest.fixture
+def samples():
+    from qbrecon.samples import samples_dir
+
+    return samples_dir()
+
+
+def test_validate_on_the_samples_writes_report_and_batch(samples, tmp_path):
+    report, batch = tmp_path / "report.xlsx", tmp_path / "batch.csv"
+    proc = run(
+        "validate",
+        samples / "clockify",
+        samples / "toggl",
+        samples / "harvest",
+        "--mapping",
+        samples / "expected_matches.csv",
+        "--lists",
+        samples / "qbo",
+        "--report",
+        report,
+        "--batch",
+        batch,
+        "--show",
+        "5",
+    )
+    assert proc.returncode == 1, proc.stderr  # the samples hold entries that break rules
+    out = proc.stdout
+    assert out.startswith("336 entries checked: ")
+    assert "too_long(23:55)" in out and "error" in out
+    assert "... and " in out and "more failures (see the report workbook)" in out
+    assert f"wrote the report to {report}" in out
+    from qbrecon import read_batch
+
+    back = read_batch(batch)
+    clean = int(out.split(" clean ")[0].rsplit(" ", 1)[1])
+    assert len(back) == clean and f"wrote the batch of {clean} clean entries" in out
+    failures = pd.read_excel(report, sheet_name="Failures")
+    assert {"entry_id", "rule", "message", "row", "source"} <= set(failures.columns)
+
+
+def test_validate_exit_0_when_every_entry_passes(samples, tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        "[rules]\nrequire_billable = false\nrequire_rate = false\n"
+        '[rules.severity]\nno_employee_match = "warning"\nno_customer_match = "warning"\n'
+        'inactive_record = "off"\nno_project = "off"\ntoo_long = "warning"\n'
+        'zero_duration = "warning"\n'
+    )
+    proc = run(
+        "validate",
+        samples / "toggl",
+        "--mapping",
+        samples / "expected_matches.csv",
+        "--rules",
+        rules,
+        "--rounding",
+        "up:15",
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert " 0 rejected " in proc.stdout
+    assert "rounding (round up 15 min) changed the clean hours by +" in proc.stdout
+
+
+def test_validate_with_a_ledger_reports_sent_entries(samples, tmp_path):
+    from qbrecon import read_mapping, read_time_entries
+    from qbrecon.ledger import Ledger
+    from qbrecon.rules import validate as run_validate
+
+    entries = read_time_entries(samples / "harvest")
+    report = run_validate(entries, read_mapping(samples / "expected_matches.csv"))
+    sent = report.clean.iloc[:3]
+    with Ledger(tmp_path / "ledger.sqlite") as led:
+        led.record_intent(
+            "qbo:9130",
+            [
+                {"entry_id": e, "request_id": f"r{i}", "fingerprint": f}
+                for i, (e, f) in enumerate(zip(sent.entry_id, sent.fingerprint, strict=True))
+            ],
+        )
+        led.record_outcomes("qbo:9130", [{"entry_id": e, "state": "sent"} for e in sent.entry_id])
+    proc = run(
+        "validate",
+        samples / "harvest",
+        "--mapping",
+        samples / "expected_matches.csv",
+        "--ledger",
+        tmp_path / "ledger.sqlite",
+        "--show",
+        "0",
+    )
+    assert (
+        "already_sent" in proc.stdout and "3 entries" in proc.stdout.split("already_sent")[1][:40]
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--rules", "missing.toml"], "no such rules file"),
+        (["--rounding", "sideways"], "rounding 'sideways' is not understood"),
+        (["--mapping", "nope.csv"], "no such mapping file"),
+    ],
+)
+def test_validate_bad_settings_exit_2(samples, tmp_path, args, message):
+    base = ["validate", samples / "toggl", "--mapping", samples / "expected_matches.csv"]
+    if args[0] == "--mapping":
+        base = base[:-2]
+    proc = run(*base, *args, cwd=tmp_path)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
