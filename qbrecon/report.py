@@ -356,8 +356,8 @@ class Report:
         """
         if self.ok:
             return self
-        counts = self.errors[S.RULE].value_counts(sort=False)
-        listed = ", ".join(f"{rule} {n}" for rule, n in counts.items())
+        found = self.summary[(self.summary[S.SEVERITY] == "error") & (self.summary["entries"] > 0)]
+        listed = ", ".join(f"{r} {n}" for r, n in zip(found[S.RULE], found["entries"], strict=True))
         raise ValidationFailed(
             f"{len(self.rejected)} of {len(self.rejected) + len(self.clean)} entries broke "
             f"error-level rules ({listed}); see report.failures",

@@ -75,8 +75,8 @@ def test_details_put_each_failure_beside_its_source_row(report):
 def test_raise_if_errors(report):
     with pytest.raises(
         ValidationFailed,
-        match=r"3 of 5 entries broke error-level rules \(too_long 1, "
-        r"no_employee_match 1, not_billable 1\)",
+        match=r"3 of 5 entries broke error-level rules \(not_billable 1, "
+        r"too_long 1, no_employee_match 1\)",
     ) as info:
         report.raise_if_errors()
     assert info.value.report is report
