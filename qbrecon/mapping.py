@@ -90,6 +90,10 @@ def check_mapping(mapping: pd.DataFrame, *, file: str | None = None) -> pd.DataF
         raw = mapping[c] if c in mapping.columns else pd.Series("", index=mapping.index)
         out[c] = _text(raw)
     out[S.KIND] = out[S.KIND].str.lower()
+    canonical_types = {q.casefold(): q for q in S.QB_TYPES}
+    out[S.QB_TYPE] = (
+        out[S.QB_TYPE].map(lambda v: canonical_types.get(v.casefold(), v)).astype(S.STRING)
+    )
     rows = _rows(mapping, file)
     problems: list[Problem] = []
     bad_kind = ~out[S.KIND].isin(S.KINDS)

@@ -812,6 +812,14 @@ class Rules:
     def __hash__(self) -> int:
         return hash(self.to_toml())
 
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{k}={dict(v) if k == 'severity' else v!r}"
+            for k in self.to_dict()
+            for v in [getattr(self, k)]
+        )
+        return f"Rules({shown})"
+
     # ------------------------------------------------------------------ derived
     @property
     def limit(self) -> pd.Timedelta:

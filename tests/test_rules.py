@@ -879,3 +879,16 @@ def test_an_overlap_across_midnight_shows_the_end_date():
         "e2",
         "overlaps entry e1 (2026-11-02 20:00–2026-11-03 04:00) by 1:00",
     )
+
+
+def test_rules_repr_shows_what_differs_from_the_defaults():
+    assert repr(Rules()) == "Rules()"
+    assert repr(Rules(rounding="up:15", severity={"overlap": "off"})) == (
+        "Rules(rounding=Rounding(mode='up', minutes=15), severity={'overlap': 'off'})"
+    )
+
+
+def test_mapping_qb_type_is_case_insensitive():
+    mapping = make_mapping(employee={"Bob": ("56", "Bob Vendor", "vendor")}, customer={"Web": "8"})
+    report = validate(make_entries([{"user": "Bob", "project": "Web"}]), mapping)
+    assert report.clean[S.NAME_OF].tolist() == ["Vendor"]
