@@ -1048,8 +1048,12 @@ def split_entries(
     last = np.where(clock, (e_ns - 1) // _DAY * _DAY, 0)
     n_days = np.where(clock, (last - day0) // _DAY + 1, 1)
     L = int(limit.value)
-    if not ((n_days > 1).any() or (d_ns > L).any()):
+    # pieces split earlier keep naming the entry they came from
+    if S.SPLIT_FROM in w.columns:
+        w[S.SPLIT_FROM] = w[S.SPLIT_FROM].astype(S.STRING).fillna("")
+    else:
         w[S.SPLIT_FROM] = pd.array([""] * n, dtype=S.STRING)
+    if not ((n_days > 1).any() or (d_ns > L).any()):
         return w
 
     # 1. per calendar day
@@ -1078,7 +1082,8 @@ def split_entries(
     out = w.iloc[orig].reset_index(drop=True)
     ids = out[S.ENTRY_ID].astype(S.STRING)
     numbers = pd.Series(number.astype(str), dtype=S.STRING)
-    out[S.SPLIT_FROM] = ids.where(is_split, "").astype(S.STRING)
+    before = out[S.SPLIT_FROM]
+    out[S.SPLIT_FROM] = before.where(~is_split | (before != ""), ids).astype(S.STRING)
     out[S.ENTRY_ID] = ids.where(~is_split, ids + "~" + numbers).astype(S.STRING)
     new_dur = np.where(is_split, piece, d_ns[orig]).astype("timedelta64[ns]")
     new_dur[d_missing[orig]] = np.timedelta64("NaT")
@@ -1468,10 +1473,15 @@ def validate(
     w = _prepare_entries(entries)
     mapping = check_mapping(mapping)
     input_count = len(w)
-    extra_cols = [c for c in w.columns if c not in S.ENTRY_COLUMNS]
+    # columns validation adds are recomputed (a report's clean entries can be validated again)
+    derived = {*S.VALIDATED_DTYPES, S.FAILED_RULES} - {S.SPLIT_FROM}
+    w = w.drop(columns=[c for c in w.columns if c in derived])
+    extra_cols = [c for c in w.columns if c not in S.ENTRY_COLUMNS and c != S.SPLIT_FROM]
 
     if rules.split_long:
         w = split_entries(w, max_duration=rules.limit)
+    elif S.SPLIT_FROM in w.columns:
+        w[S.SPLIT_FROM] = w[S.SPLIT_FROM].astype(S.STRING).fillna("")
     else:
         w[S.SPLIT_FROM] = pd.array([""] * len(w), dtype=S.STRING)
     w[S.DURATION_ROUNDED] = round_durations(w[S.DURATION], rules.rounding)

@@ -249,3 +249,41 @@ def test_empty_input_gives_an_empty_report():
     assert build_batch(report).empty
     assert "0 entries checked" in report.summary_text()
     assert np.isclose(report.totals["clean_hours"], 0)
+
+
+LEDGER_CASES = [
+    # state recorded, edited since?, rule, message start
+    ("sent", False, "already_sent", "already sent to qbo:123 (sent "),
+    ("sent", True, "changed_after_send", "edited since it was sent to qbo:123 (sent "),
+    ("pending", False, "already_sent", "already being sent, outcome not yet known, to qbo:123"),
+    ("pending", True, "changed_after_send", "edited since it began to be sent to qbo:123"),
+    ("queued", False, "already_sent", "already queued for qbo:123 (queued "),
+    ("queued", True, "changed_after_send", "edited since it was queued for qbo:123"),
+    ("failed", False, None, None),  # refused by QuickBooks: may be sent again
+    ("undone", True, None, None),  # deleted from QuickBooks: may be sent again
+]
+
+
+@pytest.mark.parametrize("state, edited, rule, start", LEDGER_CASES)
+def test_ledger_rules_table(tmp_path, state, edited, rule, start):
+    ledger = tmp_path / "ledger.sqlite"
+    entries = make_entries([OK, {"user": "Bob", "project": "Web"}])
+    fp = validate(entries, MAPPING).clean[S.FINGERPRINT].iat[0]
+    with Ledger(ledger) as led:
+        item = [{"entry_id": "e1", "request_id": "r1", "fingerprint": fp}]
+        if state == "queued":
+            led.record_queued("qbo:123", item)
+        else:
+            led.record_intent("qbo:123", item)
+            if state != "pending":
+                led.record_outcomes("qbo:123", [{"entry_id": "e1", "state": state}])
+    if edited:
+        entries.loc[0, S.DESCRIPTION] = "changed in the tracker"
+    report = validate(entries, MAPPING, ledger=ledger)
+    f = report.failures
+    if rule is None:
+        assert f.empty and len(report.clean) == 2
+    else:
+        assert f[[S.ENTRY_ID, S.RULE]].values.tolist() == [["e1", rule]]
+        assert f[S.MESSAGE].iat[0].startswith(start)
+        assert report.clean[S.ENTRY_ID].tolist() == ["e2"]

@@ -892,3 +892,11 @@ def test_mapping_qb_type_is_case_insensitive():
     mapping = make_mapping(employee={"Bob": ("56", "Bob Vendor", "vendor")}, customer={"Web": "8"})
     report = validate(make_entries([{"user": "Bob", "project": "Web"}]), mapping)
     assert report.clean[S.NAME_OF].tolist() == ["Vendor"]
+
+
+def test_validating_a_reports_clean_entries_again_gives_the_same_clean_entries():
+    rows = [OK, {**OK, "user": "Eve"}, {**OK, "start": "2026-11-02 22:00", "duration": "3:00"}]
+    first = validate(make_entries(rows), MAPPING, rules=Rules(split_long=True))
+    second = validate(first.clean, MAPPING, rules=Rules(split_long=True))
+    assert second.ok
+    pd.testing.assert_frame_equal(second.clean, first.clean)
