@@ -22,7 +22,7 @@ inactive_record      error     with lists: mapped to an inactive record
 not_approved         error     ``require_approved``
 outside_period       error     ``period`` is set
 missing_rate         error     ``require_rate`` (target ``qbo``): billable needs a rate
-description_too_long error     always: 4,000 (qbo), 4,095 (qbd) or 1,000 (iif) chars
+description_too_long error     always: 3,981 (qbo), 4,076 (qbd), 1,000 (iif) chars
 closed_books         error     ``close_date`` is set
 overlap              warning   always: the same user's entries overlap in time
 split_entry          warning   ``split_long``: the entry was split into pieces
@@ -67,8 +67,11 @@ log = logging.getLogger("qbrecon")
 ROUNDING_MODES = ("up", "down", "nearest")
 TARGETS = ("qbo", "qbd", "iif")
 SEVERITY_CHOICES = ("error", "warning", "off")
-#: the longest description each target accepts (QBO Description, qbXML Notes, IIF NOTE)
+#: the longest text each target accepts (QBO Description, qbXML Notes, IIF NOTE)
 DESCRIPTION_LIMITS = {"qbo": 4000, "qbd": 4095, "iif": 1000}
+#: what qbrecon adds to the text it sends: " [qbr:<12 hex>]", the marker that finds an entry
+#: in QuickBooks again (QuickBooks Online Description, qbXML Notes; IIF carries none)
+MARKER_RESERVE = {"qbo": 19, "qbd": 19, "iif": 0}
 
 _NS = 1_000_000_000
 _MINUTE = 60 * _NS
@@ -531,8 +534,9 @@ class MissingRate(Rule):
 @dataclass(frozen=True, kw_only=True)
 class DescriptionTooLong(Rule):
     id = "description_too_long"
-    summary = "the description must fit the target's limit"
-    limit: int = 4000
+    summary = "the description must fit the target's limit, with room for qbrecon's marker"
+    limit: int = DESCRIPTION_LIMITS["qbo"] - MARKER_RESERVE["qbo"]
+    why: str = ""
 
     @property
     def params(self):
@@ -547,7 +551,7 @@ class DescriptionTooLong(Rule):
             return (
                 "description has "
                 + length.astype(S.STRING)
-                + f" characters, over the {self.limit:,} limit"
+                + f" characters, over the {self.limit:,} limit{self.why}"
             )
 
         return _messages(w, mask, text)
@@ -828,7 +832,11 @@ class Rules:
 
     @property
     def description_limit(self) -> int:
-        return int(self.max_description or DESCRIPTION_LIMITS[self.target])
+        """The longest description: ``max_description``, else the target's limit less the
+        room qbrecon's marker takes (3,981 for qbo, 4,076 for qbd, 1,000 for iif)."""
+        if self.max_description:
+            return int(self.max_description)
+        return DESCRIPTION_LIMITS[self.target] - MARKER_RESERVE[self.target]
 
     @property
     def rate_required(self) -> bool:
@@ -859,7 +867,15 @@ class Rules:
         }
         params: dict[str, dict[str, Any]] = {
             "too_long": {"limit": self.limit},
-            "description_too_long": {"limit": self.description_limit},
+            "description_too_long": {
+                "limit": self.description_limit,
+                "why": ""
+                if self.max_description or not MARKER_RESERVE[self.target]
+                else (
+                    f" ({DESCRIPTION_LIMITS[self.target]:,} in QuickBooks, less "
+                    f"{MARKER_RESERVE[self.target]} for qbrecon's marker)"
+                ),
+            },
             "outside_period": dict(
                 zip(("start", "end"), self.period or (date.min, date.max), strict=True)
             ),
@@ -1602,6 +1618,7 @@ def validate(
 
 __all__ = [
     "DESCRIPTION_LIMITS",
+    "MARKER_RESERVE",
     "RULE_IDS",
     "Rounding",
     "Rule",

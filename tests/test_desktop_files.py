@@ -161,6 +161,11 @@ ORDER = [
 ]  # qbd.md §14
 
 
+def _tag(entry_id):
+    guid = external_guid(entry_id)
+    return "[qbr:" + (guid[1:9] + guid[10:14]).lower() + "]"
+
+
 def _parse(path):
     text = path.read_text(encoding="ascii")
     assert text.startswith('<?xml version="1.0" encoding="utf-8"?>\n<?qbxml version="13.0"?>\n')
@@ -194,14 +199,14 @@ def test_qbxml_parses_back_in_schema_order(batch, tmp_path):
     assert first.findtext("Duration") == "PT1H30M0S"
     assert first.findtext("ClassRef/FullName") == "West"
     assert first.findtext("PayrollItemWageRef/FullName") == "Regular Pay"
-    assert first.findtext("Notes") == "[qbr:e1] Fixed\tthe\nwidget"
+    assert first.findtext("Notes") == "Fixed\tthe\nwidget " + _tag("e1")
     assert first.findtext("BillableStatus") == "Billable"
     assert first.findtext("ExternalGUID") == external_guid("e1")
     # a QuickBooks Online id is not a Desktop ListID: the name is used instead
     assert second.find("EntityRef/ListID") is None
     assert second.findtext("EntityRef/FullName") == "Babbage, Charles"
     assert second.findtext("CustomerRef/FullName") == "Web & <Co>"
-    assert second.findtext("Notes") == '[qbr:e2] café & <tea> "quoted"'
+    assert second.findtext("Notes") == 'café & <tea> "quoted" ' + _tag("e2")
     assert second.findtext("Duration") == "PT12H5M0S"
     assert second.findtext("BillableStatus") == "NotBillable"
 
@@ -332,4 +337,16 @@ def test_qbxml_keeps_line_breaks_in_notes(batch):
     notes = SafeET.fromstring(doc.encode()).find(
         "QBXMLMsgsRq/TimeTrackingAddRq/TimeTrackingAdd/Notes"
     )
-    assert notes.text == "[qbr:e1] first\r\nsecond\nthird"
+    assert notes.text == "first\r\nsecond\nthird " + _tag("e1")
+
+
+@pytest.mark.parametrize("target", ["qbd", "qbo"])
+def test_the_validated_description_limit_leaves_room_for_the_marker(target):
+    rules = Rules(target="qbd", require_billable=False)
+    limit = Rules(target=target).description_limit
+    rows = [{**ROWS[0], "description": "x" * limit}, {**ROWS[0], "description": "x" * (limit + 1)}]
+    report = validate(make_entries(rows), MAPPING, rules=rules.replace(target=target))
+    assert report.failures.query("rule == 'description_too_long'")[S.ENTRY_ID].tolist() == ["e2"]
+    if target == "qbd":
+        notes = time_tracking_add_requests(build_batch(report))["xml"].iat[0]
+        assert len(SafeET.fromstring(notes).findtext("TimeTrackingAdd/Notes")) == 4095

@@ -370,8 +370,30 @@ def test_missing_rate(rows, rules, expected):
 
 
 DESCRIPTION = [
-    ("qbo", None, [4000, 4001], [("e2", "description has 4,001 characters, over the 4,000 limit")]),
-    ("qbd", None, [4095, 4096], [("e2", "description has 4,096 characters, over the 4,095 limit")]),
+    (
+        "qbo",
+        None,
+        [3981, 3982],
+        [
+            (
+                "e2",
+                "description has 3,982 characters, over the 3,981 limit "
+                "(4,000 in QuickBooks, less 19 for qbrecon's marker)",
+            )
+        ],
+    ),
+    (
+        "qbd",
+        None,
+        [4076, 4077],
+        [
+            (
+                "e2",
+                "description has 4,077 characters, over the 4,076 limit "
+                "(4,095 in QuickBooks, less 19 for qbrecon's marker)",
+            )
+        ],
+    ),
     ("iif", None, [1000, 1001], [("e2", "description has 1,001 characters, over the 1,000 limit")]),
     ("qbo", 10, [10, 11], [("e2", "description has 11 characters, over the 10 limit")]),
 ]
@@ -596,7 +618,7 @@ def test_rules_are_frozen_and_named():
     names = [r.name for r in rules.rules()]
     assert "outside_period(2026-11-01..2026-11-15)" in names
     assert "closed_books(2026-10-31)" in names
-    assert "description_too_long(4000)" in names
+    assert "description_too_long(3981)" in names
     assert hash(rules) == hash(
         Rules(period=(date(2026, 11, 1), date(2026, 11, 15)), close_date="2026-10-31")
     )

@@ -376,8 +376,9 @@ def time_tracking_add_requests(
             ``FullName`` otherwise; ``"list_id"`` or ``"full_name"`` force one.
         class_name: a ``ClassRef`` for every row (only with class tracking on).
         payroll_item: a ``PayrollItemWageRef`` for every row (≤ 31 characters).
-        marker: start ``Notes`` with ``[qbr:<entry id>]`` so people and recovery
-            queries can find the entry in QuickBooks.
+        marker: end ``Notes`` with `` [qbr:<12 hex>]`` (the start of the ExternalGUID), so
+            people and recovery queries can find the entry in QuickBooks; fixed length, so
+            validation can leave room for it (see ``qbrecon.rules.MARKER_RESERVE``).
         return_elements: ``IncludeRetElement`` names that trim QuickBooks' answer.
         indent: the indentation unit of the XML text.
 
@@ -475,7 +476,10 @@ def time_tracking_add_requests(
 
     notes = b[S.DESCRIPTION].fillna("")
     if marker:
-        notes = ("[qbr:" + ids + "] " + notes).str.rstrip()
+        tags = (
+            "[qbr:" + guids.str.slice(1, 9).str.lower() + guids.str.slice(10, 14).str.lower() + "]"
+        )
+        notes = (notes + " " + tags).str.lstrip()
     report(
         notes.str.len() > NOTES_LIMIT,
         f"Notes would be over {NOTES_LIMIT:,} characters "
