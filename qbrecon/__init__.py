@@ -34,6 +34,19 @@ _EXPORTS: dict[str, str] = {
     "detect_source": "qbrecon.sources",
     "read_qb_lists": "qbrecon.qblists",
     "QBLists": "qbrecon.qblists",
+    # matching
+    "suggest_matches": "qbrecon.match",
+    "accept_matches": "qbrecon.match",
+    "remember": "qbrecon.match",
+    "propose_new_records": "qbrecon.match",
+    "source_names": "qbrecon.match",
+    "summarize_matches": "qbrecon.match",
+    "write_review_workbook": "qbrecon.review",
+    "read_review_workbook": "qbrecon.review",
+    "read_review_decisions": "qbrecon.review",
+    "read_mapping_store": "qbrecon.review",
+    "write_mapping_store": "qbrecon.review",
+    "write_new_records": "qbrecon.review",
     # ledger
     "Ledger": "qbrecon.ledger",
     # samples
@@ -57,8 +70,24 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .formats.qbxml import export_qbxml
     from .ledger import Ledger
     from .mapping import read_mapping
+    from .match import (
+        accept_matches,
+        propose_new_records,
+        remember,
+        source_names,
+        suggest_matches,
+        summarize_matches,
+    )
     from .qblists import QBLists, read_qb_lists
     from .report import Report
+    from .review import (
+        read_mapping_store,
+        read_review_decisions,
+        read_review_workbook,
+        write_mapping_store,
+        write_new_records,
+        write_review_workbook,
+    )
     from .rules import Rounding, Rules, validate
     from .samples import samples_dir
     from .sources import detect_source, read_time_entries

@@ -105,6 +105,115 @@ def _lists(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------------- match
+def _match_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("entries", nargs="+", type=Path,
+                   help="time-tracker exports (CSV or XLSX files, or folders of them)")
+    p.add_argument("--lists", nargs="+", type=Path, required=True, metavar="PATH",
+                   help="QuickBooks list files or folders (QBO JSON, CSV/XLSX exports, IIF, qbXML)")
+    p.add_argument("--store", type=Path, metavar="CSV",
+                   help="the mapping store: remembered decisions are applied first")
+    p.add_argument("--out", type=Path, default=Path("review.xlsx"),
+                   help="the review workbook to write (default: review.xlsx)")
+    p.add_argument("--limit", type=int, default=3, help="candidates per name (default: 3)")
+    p.add_argument("--suggestions", type=Path, metavar="FILE",
+                   help="also write every suggestion (.csv or .xlsx)")
+    p.add_argument("--new-records", type=Path, metavar="FILE",
+                   help="also write the names with no QuickBooks record (.csv, .xlsx or .iif)")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 when some names still need a decision")
+    p.add_argument("--dayfirst", dest="dayfirst", action="store_true", default=None,
+                   help="dates are DD/MM/YYYY when a file cannot tell")
+    p.add_argument("--monthfirst", dest="dayfirst", action="store_false",
+                   help="dates are MM/DD/YYYY when a file cannot tell")
+
+
+@command("match", "suggest QuickBooks names for tracker users and projects; write the review workbook",
+         _match_args)
+def _match(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .match import propose_new_records, suggest_matches, summarize_matches
+    from .qblists import read_qb_lists
+    from .review import read_mapping_store, write_new_records, write_review_workbook, write_table
+    from .sources import read_time_entries
+
+    frames = [read_time_entries(p, dayfirst=args.dayfirst) for p in args.entries]
+    entries = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    lists = read_qb_lists(args.lists if len(args.lists) > 1 else args.lists[0])
+    store = read_mapping_store(args.store) if args.store else None
+    sugg = suggest_matches(entries, lists, limit=args.limit, remembered=store)
+    write_review_workbook(sugg, args.out, lists=lists)
+    summary = summarize_matches(sugg)
+    _out(f"{len(entries)} entries, {len(sugg[sugg['rank'] == 1])} names to match")
+    _out(_frame_text(summary.set_index("kind")))
+    review = sugg[(sugg["rank"] == 1) & sugg["needs_review"]]
+    if len(review):
+        _out(f"\n{len(review)} name(s) need a decision:")
+        _out(_frame_text(review[["kind", "source_name", "qb_name", "score", "band", "why"]]
+                         .set_index(["kind", "source_name"]), max_rows=30))
+    _out(f"\nwrote the review workbook {args.out}")
+    if args.suggestions:
+        write_table(sugg, args.suggestions, sheet="Suggestions")
+        _out(f"wrote {len(sugg)} suggestions to {args.suggestions}")
+    if args.new_records:
+        new = propose_new_records(sugg)
+        write_new_records(new, args.new_records)
+        _out(f"wrote {len(new)} proposed new QuickBooks records to {args.new_records}")
+    return EXIT_PROBLEMS if args.check and len(review) else EXIT_OK
+
+
+def _apply_review_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("workbook", type=Path, help="the review workbook with the decisions filled in")
+    p.add_argument("--store", type=Path, required=True, metavar="CSV",
+                   help="the mapping store to update (created if missing)")
+    p.add_argument("--by", default=None, help="who decided (default: the login name)")
+    p.add_argument("--mapping", type=Path, metavar="FILE",
+                   help="also write the accepted mapping (.csv or .xlsx)")
+    p.add_argument("--new-records", type=Path, metavar="FILE",
+                   help="also write the rejected names as new records (.csv, .xlsx or .iif)")
+    p.add_argument("--allow-blank", action="store_true",
+                   help="leave rows without a decision undecided instead of failing")
+
+
+@command("apply-review", "read the accountant's decisions from a review workbook into the mapping store",
+         _apply_review_args)
+def _apply_review(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .match import remember
+    from .review import (
+        read_mapping_store,
+        read_review_decisions,
+        write_mapping_store,
+        write_new_records,
+        write_table,
+    )
+
+    decisions = read_review_decisions(args.workbook, allow_blank=args.allow_blank)
+    store = read_mapping_store(args.store)
+    by = args.by if args.by is not None else getpass.getuser()
+    new_store = remember(store, decisions, by=by, how="review")
+    write_mapping_store(new_store, args.store)
+    accepted = decisions[decisions["decision"] == "accepted"]
+    rejected = decisions[decisions["decision"] == "rejected"].drop_duplicates(["kind", "source_name"])
+    rejected = rejected[~rejected.set_index(["kind", "source_name"]).index.isin(
+        accepted.set_index(["kind", "source_name"]).index)]
+    _out(f"{len(accepted)} name(s) accepted, {len(rejected)} rejected")
+    _out(f"the mapping store {args.store} now remembers {len(new_store)} decision(s)")
+    if args.mapping:
+        cols = ["kind", "source_name", "qb_id", "qb_name", "qb_type"]
+        write_table(accepted[cols].reset_index(drop=True), args.mapping, sheet="Mapping")
+        _out(f"wrote the mapping ({len(accepted)} names) to {args.mapping}")
+    if args.new_records:
+        from .match import propose_new_records
+
+        new = propose_new_records(None, decisions=decisions)
+        write_new_records(new, args.new_records)
+        _out(f"wrote {len(new)} proposed new QuickBooks records to {args.new_records}")
+    return EXIT_OK
+
+
 # -------------------------------------------------------------------- samples
 def _samples_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("out", type=Path, help="folder to write the sample files into")

@@ -180,6 +180,79 @@ VALIDATED_DTYPES: dict[str, str] = {
     SPLIT_FROM: STRING,
 }
 
+# ------------------------------------- match evidence, remembered decisions, new records
+ENTRIES = "entries"  # how many time entries stand behind a source name
+MARGIN = "margin"  # this candidate's score minus the best other candidate's
+WHY = "why"  # the evidence in words: "same after normalization", "matched email", ...
+NEEDS_REVIEW = "needs_review"  # the source name needs a human decision
+CONFLICT = "conflict"  # another source name wants the same QuickBooks record
+NEAR_TIE = "near_tie"  # the runner-up is too close to call
+STALE = "stale"  # a remembered match whose record became inactive or disappeared
+REMEMBERED = "remembered"  # "accepted", "rejected" or "" (from the mapping store)
+CLIENT_MATCH = "client_match"  # customers: the QuickBooks customer the client matches
+SUGGESTION_EVIDENCE_DTYPES: dict[str, str] = {
+    QB_TYPE: STRING,
+    HOURS: "float64",
+    ENTRIES: "int64",
+    MARGIN: "float64",
+    WHY: STRING,
+    ACTIVE: "boolean",
+    NEEDS_REVIEW: "bool",
+    CONFLICT: "bool",
+    NEAR_TIE: "bool",
+    STALE: "bool",
+    REMEMBERED: STRING,
+    EMAIL: STRING,
+    CLIENT_MATCH: STRING,
+}
+SUGGESTION_DTYPES: dict[str, str] = {
+    KIND: STRING,
+    SOURCE_NAME: STRING,
+    RANK: "int64",
+    QB_ID: STRING,
+    QB_NAME: STRING,
+    SCORE: "float64",
+    BAND: STRING,
+    **SUGGESTION_EVIDENCE_DTYPES,
+}
+#: the mapping as accept_matches and read_review_workbook return it
+MAPPING_TYPED_DTYPES: dict[str, str] = {**MAPPING_DTYPES, QB_TYPE: STRING}
+
+DECISION = "decision"  # "accepted" or "rejected"
+DECISIONS = ("accepted", "rejected")
+DECIDED_AT = "decided_at"  # ISO 8601 UTC timestamp
+DECIDED_BY = "decided_by"
+HOW = "how"  # "auto (exact)", "review", "review: chose another name", ...
+#: the mapping store: remembered decisions, one accepted pair per source name at most
+STORE_DTYPES: dict[str, str] = {
+    KIND: STRING,
+    SOURCE_NAME: STRING,
+    DECISION: STRING,
+    QB_ID: STRING,
+    QB_NAME: STRING,
+    QB_TYPE: STRING,
+    DECIDED_AT: STRING,
+    DECIDED_BY: STRING,
+    HOW: STRING,
+}
+STORE_COLUMNS: list[str] = list(STORE_DTYPES)
+
+PARENT_FULL_NAME = "parent_full_name"
+#: proposed new QuickBooks records ("create missing")
+NEW_RECORD_DTYPES: dict[str, str] = {
+    KIND: STRING,
+    NAME: STRING,
+    PARENT_FULL_NAME: STRING,
+    QB_TYPE: STRING,
+    FIRST_NAME: STRING,
+    LAST_NAME: STRING,
+    EMAIL: STRING,
+    HOURS: "float64",
+    ENTRIES: "int64",
+    SOURCE_NAME: STRING,
+}
+NEW_RECORD_COLUMNS: list[str] = list(NEW_RECORD_DTYPES)
+
 # ------------------------------------------------------------------ send results
 STATUS = "status"  # "sent", "skipped", "failed"
 QBO_ID = "qbo_id"
