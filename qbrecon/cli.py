@@ -248,7 +248,8 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("entries", nargs="+", type=Path,
                    help="time-tracker exports (CSV or XLSX files, or folders)")
     p.add_argument("--mapping", required=True, type=Path,
-                   help="the mapping (CSV or XLSX: kind, source_name, qb_id, qb_name)")
+                   help="the mapping: a CSV/XLSX table (kind, source_name, qb_id, qb_name), "
+                        "the mapping store, or a review workbook with the decisions")
     p.add_argument("--lists", type=Path, action="append", metavar="PATH",
                    help="QuickBooks lists (file or folder; repeatable): enables the inactive and "
                         "missing record checks and the QuickBooks full names")

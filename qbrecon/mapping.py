@@ -29,6 +29,7 @@ import pandas as pd
 from . import schema as S
 from .errors import InputError, Problem
 
+DECISION = "decision"  # the mapping store's column: "accepted" or "rejected"
 _SPACES = re.compile(r"\s+")
 _COLON = re.compile(r"\s*:\s*")
 
@@ -66,11 +67,15 @@ def check_mapping(mapping: pd.DataFrame, *, file: str | None = None) -> pd.DataF
     """Check a mapping frame and return a clean copy with ``qb_type`` (``""`` where unknown).
 
     Extra columns (scores, reviewer notes) are dropped. Rows are kept in order; exact
-    duplicates are dropped. Values are stripped; a missing ``qb_id`` becomes ``""``.
+    duplicates are dropped. Values are stripped; a missing ``qb_id`` becomes ``""``. A
+    frame with a ``decision`` column (the mapping store, review decisions) keeps its
+    "accepted" rows (and rows with no decision): a "rejected" pair says which record a
+    name is *not*, so it never maps anything.
 
     Raises:
-        InputError: missing columns, an unknown kind or qb_type, an empty source name,
-            or one name mapped to two different QuickBooks records; every problem at once.
+        InputError: missing columns, an unknown kind, qb_type or decision, an empty
+            source name, or one name mapped to two different QuickBooks records; every
+            problem at once.
     """
     if not isinstance(mapping, pd.DataFrame):
         raise InputError(f"the mapping must be a pandas DataFrame, not {type(mapping).__name__}")
@@ -119,7 +124,23 @@ def check_mapping(mapping: pd.DataFrame, *, file: str | None = None) -> pd.DataF
     no_name = out[S.SOURCE_NAME] == ""
     for i in np.flatnonzero(no_name.to_numpy()):
         problems.append(Problem("empty source name", row=rows[i], column=S.SOURCE_NAME))
+    keep = np.ones(len(out), dtype=bool)
+    if DECISION in mapping.columns:
+        decision = _text(mapping[DECISION]).str.lower()
+        bad = ~decision.isin(["accepted", "rejected", ""])
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(
+                Problem(
+                    "unknown decision; allowed: accepted, rejected or empty",
+                    row=rows[i],
+                    column=DECISION,
+                    value=decision.iat[i],
+                )
+            )
+        keep = (decision != "rejected").to_numpy()
     out = out.reset_index(drop=True)
+    rows = [r for r, k in zip(rows, keep, strict=True) if k]
+    out = out[keep].reset_index(drop=True)
     key = out[S.KIND] + "\x1f" + out[S.SOURCE_NAME].map(normalize_key, na_action="ignore")
     dup = out.assign(_key=key).drop_duplicates()
     conflicts = dup[dup.duplicated("_key", keep=False) & (dup[S.SOURCE_NAME] != "")]
@@ -143,10 +164,17 @@ def check_mapping(mapping: pd.DataFrame, *, file: str | None = None) -> pd.DataF
 
 
 def read_mapping(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a mapping file (CSV or XLSX) with the columns ``kind, source_name, qb_id, qb_name``.
+    """Read a mapping file: a table with ``kind, source_name, qb_id, qb_name``, the
+    mapping store, or a review workbook.
 
-    Other columns (``qb_type`` is kept; scores, notes and the like are ignored) may be
-    present, in any order. Row numbers in errors are as a spreadsheet shows them.
+    * a CSV or XLSX table: other columns (``qb_type`` is kept; scores, notes and the like
+      are ignored) may be present, in any order;
+    * the mapping store (:func:`qbrecon.write_mapping_store`, a CSV with a ``decision``
+      column): its accepted pairs; rejected pairs never map anything;
+    * a review workbook (:func:`qbrecon.write_review_workbook`, with the accountant's
+      decisions): read through :func:`qbrecon.read_review_workbook`.
+
+    Row numbers in errors are as a spreadsheet shows them.
 
     Args:
         path: a ``.csv`` (UTF-8, with or without BOM) or ``.xlsx`` file.
@@ -165,9 +193,28 @@ def read_mapping(path: str | os.PathLike[str]) -> pd.DataFrame:
         [['employee', 'Ada', '55']]
     """
     path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm") and _is_review_workbook(path):
+        from .review import read_review_workbook
+
+        return check_mapping(read_review_workbook(path), file=str(path))
     frame = read_table(path, what="mapping")
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if DECISION in frame.columns and path.suffix.lower() in (".csv", ".txt"):
+        from .review import read_mapping_store
+
+        # the store's own reader undoes the formula guard it writes (a leading ')
+        frame = read_mapping_store(path)
     return check_mapping(frame, file=str(path))
+
+
+def _is_review_workbook(path: Path) -> bool:
+    try:
+        from .review import KIND_SHEETS
+
+        names = pd.ExcelFile(path, engine="openpyxl").sheet_names
+    except Exception:  # unreadable: read_table reports it properly
+        return False
+    return any(s in names for s in KIND_SHEETS.values())
 
 
 def read_table(path: Path, *, what: str) -> pd.DataFrame:
