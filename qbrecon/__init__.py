@@ -51,6 +51,17 @@ _EXPORTS: dict[str, str] = {
     "Ledger": "qbrecon.ledger",
     # samples
     "samples_dir": "qbrecon.samples",
+    # validation, the batch, QuickBooks Desktop files
+    "read_mapping": "qbrecon.mapping",
+    "Rules": "qbrecon.rules",
+    "Rounding": "qbrecon.rules",
+    "validate": "qbrecon.rules",
+    "Report": "qbrecon.report",
+    "build_batch": "qbrecon.batch",
+    "read_batch": "qbrecon.batch",
+    "write_batch": "qbrecon.batch",
+    "export_iif": "qbrecon.formats.iif",
+    "export_qbxml": "qbrecon.formats.qbxml",
     # QuickBooks Desktop through the Web Connector
     "queue_for_desktop": "qbrecon.qbd",
     "webconnector_app": "qbrecon.qbd",
@@ -60,7 +71,11 @@ _EXPORTS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .batch import build_batch, read_batch, write_batch
+    from .formats.iif import export_iif
+    from .formats.qbxml import export_qbxml
     from .ledger import Ledger
+    from .mapping import read_mapping
     from .match import (
         accept_matches,
         propose_new_records,
@@ -77,6 +92,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         write_qwc,
     )
     from .qblists import QBLists, read_qb_lists
+    from .report import Report
     from .review import (
         read_mapping_store,
         read_review_decisions,
@@ -85,6 +101,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         write_new_records,
         write_review_workbook,
     )
+    from .rules import Rounding, Rules, validate
     from .samples import samples_dir
     from .sources import detect_source, read_time_entries
 

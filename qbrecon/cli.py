@@ -487,6 +487,125 @@ def _log(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------------- validate
+def _validate_args(p: argparse.ArgumentParser) -> None:
+    from .rules import TARGETS
+
+    p.add_argument("entries", nargs="+", type=Path,
+                   help="time-tracker exports (CSV or XLSX files, or folders)")
+    p.add_argument("--mapping", required=True, type=Path,
+                   help="the mapping: a CSV/XLSX table (kind, source_name, qb_id, qb_name), "
+                        "the mapping store, or a review workbook with the decisions")
+    p.add_argument("--lists", type=Path, action="append", metavar="PATH",
+                   help="QuickBooks lists (file or folder; repeatable): enables the inactive and "
+                        "missing record checks and the QuickBooks full names")
+    p.add_argument("--rules", type=Path, help="rules settings (TOML)")
+    p.add_argument("--ledger", type=Path, help="the ledger: report entries already sent")
+    p.add_argument("--report", type=Path, help="write the review workbook (.xlsx)")
+    p.add_argument("--batch", type=Path, help="write the clean batch (.csv or .xlsx)")
+    p.add_argument("--source", default="auto",
+                   choices=["auto", "clockify", "toggl", "harvest", "qbtime", "generic"],
+                   help="the tracker that made the exports (default: detect)")
+    day = p.add_mutually_exclusive_group()
+    day.add_argument("--dayfirst", dest="dayfirst", action="store_true", default=None,
+                     help="dates are DD/MM/YYYY when the file cannot tell")
+    day.add_argument("--monthfirst", dest="dayfirst", action="store_false",
+                     help="dates are MM/DD/YYYY when the file cannot tell")
+    p.add_argument("--rounding", metavar="MODE:MINUTES",
+                   help='round each entry, e.g. "up:15" (overrides the rules file; "none" for none)')
+    p.add_argument("--target", choices=TARGETS, help="where the batch goes (overrides the rules file)")
+    p.add_argument("--split-long", action="store_true", default=None,
+                   help="split entries over the limit or across midnight instead of rejecting them")
+    p.add_argument("--default-item", metavar="ITEM", help="service item for unmapped tasks")
+    p.add_argument("--show", type=int, default=20, metavar="N",
+                   help="how many failures to print (default 20; the workbook has all)")
+
+
+@command("validate", "check entries against the rules; write the report and the clean batch",
+         _validate_args)
+def _validate(args: argparse.Namespace) -> int:
+    from .batch import build_batch, write_batch
+    from .mapping import read_mapping
+    from .rules import Rules, validate
+    from .sources import read_time_entries
+
+    rules = Rules.from_toml(args.rules) if args.rules else Rules()
+    changes = {k: v for k, v in {
+        "rounding": args.rounding, "target": args.target, "split_long": args.split_long,
+        "default_item": args.default_item}.items() if v is not None}
+    if changes:
+        rules = rules.replace(**changes)
+    mapping = read_mapping(args.mapping)
+    lists = None
+    if args.lists:
+        from .qblists import read_qb_lists
+
+        lists = read_qb_lists(args.lists if len(args.lists) > 1 else args.lists[0])
+    paths = args.entries if len(args.entries) > 1 else args.entries[0]
+    entries = read_time_entries(paths, source=args.source, dayfirst=args.dayfirst)
+    report = validate(entries, mapping, rules=rules, lists=lists, ledger=args.ledger)
+    _out(report.summary_text())
+    if len(report.failures) and args.show > 0:
+        shown = report.details()[["entry_id", "row", "rule", "severity", "message"]]
+        _out("")
+        _out(_frame_text(shown.head(args.show).reset_index(drop=True), max_rows=args.show))
+        if len(shown) > args.show:
+            _out(f"... and {len(shown) - args.show} more failures"
+                 + (" (see the report workbook)" if args.report else " (write them with --report)"))
+    if args.report:
+        report.to_excel(args.report)
+        _out(f"\nwrote the report to {args.report}")
+    if args.batch:
+        batch = build_batch(report)
+        write_batch(batch, args.batch)
+        _out(f"wrote the batch of {len(batch)} clean entries to {args.batch}")
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+# --------------------------------------------------------------------- export
+_EXPORT_FORMATS = {".iif": "iif", ".xml": "qbxml", ".qbxml": "qbxml", ".csv": "csv", ".xlsx": "xlsx"}
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("batch", type=Path, help="a batch written by qbrecon validate --batch (CSV or XLSX)")
+    p.add_argument("--out", required=True, type=Path, help="the file to write")
+    p.add_argument("--format", choices=["iif", "qbxml", "csv", "xlsx"],
+                   help="default: from the --out extension (.iif, .xml/.qbxml, .csv, .xlsx)")
+    p.add_argument("--company", help="IIF: the company name exactly as in QuickBooks")
+    p.add_argument("--company-create-time", help="IIF: COMPANYCREATETIME from a Timer Lists export")
+    p.add_argument("--payroll-item", help="IIF PITEM / qbXML PayrollItemWageRef for every entry")
+    p.add_argument("--class", dest="class_name", help="QuickBooks class for every entry")
+    p.add_argument("--qbxml-version", default="13.0", help="qbXML version (default 13.0)")
+
+
+@command("export", "write a batch as IIF or qbXML for QuickBooks Desktop, or as CSV/XLSX",
+         _export_args)
+def _export(args: argparse.Namespace) -> int:
+    from .batch import read_batch, write_batch
+    from .errors import SettingsError
+
+    fmt = args.format or _EXPORT_FORMATS.get(args.out.suffix.lower())
+    if fmt is None:
+        raise SettingsError(f"cannot tell the format from {args.out.name!r}; pass --format "
+                            "iif, qbxml, csv or xlsx", setting="format")
+    batch = read_batch(args.batch)
+    if fmt == "iif":
+        from .formats.iif import export_iif
+
+        export_iif(batch, args.out, company=args.company,
+                   company_create_time=args.company_create_time,
+                   payroll_item=args.payroll_item, class_name=args.class_name)
+    elif fmt == "qbxml":
+        from .formats.qbxml import export_qbxml
+
+        export_qbxml(batch, args.out, version=args.qbxml_version,
+                     payroll_item=args.payroll_item, class_name=args.class_name)
+    else:
+        write_batch(batch, args.out, format=fmt)
+    _out(f"wrote {len(batch)} entries to {args.out} ({fmt})")
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------ main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
