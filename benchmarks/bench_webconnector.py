@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from qbrecon import schema as S
+from qbrecon.formats.qbxml import message_set, time_tracking_add_requests
 from qbrecon.ledger import Ledger, request_id_for
 from qbrecon.qbd import WebConnectorSettings, queue_for_desktop
-from qbrecon.qbd._timetracking import time_tracking_add_rqs
 from qbrecon.qbd.app import WebConnectorApp
 from qbrecon.qbd.emulator import FakeQuickBooks, WebConnectorClient
 from qbrecon.qbd.server import running_server
@@ -113,8 +113,8 @@ def main() -> None:
         t = time.perf_counter()
         for lo in range(0, len(batch), args.chunk_size):
             part = batch.iloc[lo:lo + args.chunk_size]
-            rids = pd.Series([request_id_for("qbd:", e) for e in part[S.ENTRY_ID]], index=part.index)
-            time_tracking_add_rqs(part, request_ids=rids)
+            rids = [request_id_for("qbd:", e) for e in part[S.ENTRY_ID]]
+            message_set(time_tracking_add_requests(part, request_ids=rids)["xml"].tolist())
         t_build = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert res.completed, res.last_error

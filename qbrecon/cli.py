@@ -260,7 +260,8 @@ def _queue_args(p: argparse.ArgumentParser) -> None:
 @command("queue", "queue a batch for QuickBooks Desktop: the next Web Connector update delivers it",
          _queue_args)
 def _queue(args: argparse.Namespace) -> int:
-    from .qbd import queue_for_desktop, read_batch
+    from .batch import read_batch
+    from .qbd import queue_for_desktop
 
     batch = read_batch(args.batch)
     result = queue_for_desktop(batch, ledger=args.ledger, company_file=args.company_file)

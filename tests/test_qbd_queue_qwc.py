@@ -90,11 +90,12 @@ def test_a_bad_batch_lists_every_problem_and_queues_nothing(tmp_path):
     with pytest.raises(InputError) as info:
         queue_for_desktop(b, ledger=ledger)
     text = str(info.value)
-    for what in ("entry long: longer than 24 hours", "entry zero: zero duration",
-                 "entry nobody: no employee", "entry bill: billable time needs a customer",
-                 "entry ok: entry id appears twice"):
+    for what in ("row 2, column 'hours': entry long: longer than 24 hours",
+                 "row 3, column 'hours': no time", "row 4, column 'employee_id': no employee",
+                 "row 5, column 'customer_id': entry bill: billable time needs a customer",
+                 "row 6, column 'entry_id': entry id occurs more than once"):
         assert what in text, what
-    assert {p.row for p in info.value.problems} == {3, 4, 5, 6, 7}
+    assert {p.row for p in info.value.problems} == {1, 2, 3, 4, 5, 6}
     with Ledger(ledger) as led:
         assert led.deliveries().empty
 

@@ -196,7 +196,7 @@ def rows_mixed() -> list[dict]:
 
 def test_a_whole_session_test_sync_then_delivery_with_mixed_statuses(ledger):
     qb = FakeQuickBooks.small(inject=lambda add: (530, "Warn", "Field value truncated")
-                              if add["Notes"] == "warn me" else None)
+                              if add["Notes"].startswith("warn me") else None)
     queue_for_desktop(batch(rows_mixed()), ledger=ledger)
     app = make_app(ledger, USERS, page_size=2, chunk_size=3, default_service_item="consulting")
     with served(app) as url:
@@ -227,9 +227,12 @@ def test_a_whole_session_test_sync_then_delivery_with_mixed_statuses(ledger):
     # what QuickBooks holds is exactly what the ledger says, TxnID for TxnID
     assert sorted(entries.TxnID) == sorted(d.loc[d.state == "sent", "external_id"])
     assert entries.ExternalGUID.is_unique and entries.ExternalGUID.str.match(r"^\{[0-9A-F-]{36}\}$").all()
-    default = entries[entries.Notes == "work 7"].iloc[0]
+    # Notes carry the description, then the entry's marker (the start of its ExternalGUID)
+    assert entries.Notes.str.match(r"^.* \[qbr:[0-9a-f]{12}\]$").all()
+    notes = entries.Notes.str.replace(r" \[qbr:[0-9a-f]{12}\]$", "", regex=True)
+    default = entries[notes == "work 7"].iloc[0]
     assert default.ItemListID == CONSULTING and default.BillableStatus == "Billable"
-    assert entries.loc[entries.Notes == "Contract work & <review>", "EntityListID"].tolist() == [LINUS]
+    assert entries.loc[notes == "Contract work & <review>", "EntityListID"].tolist() == [LINUS]
     # iterators were used (page size 2): Start then Continue until nothing remains
     lists_rq = [r for r in qb.requests if "CustomerQueryRq" in r]
     assert 'iterator="Start"' in lists_rq[0] and 'iterator="Continue"' in lists_rq[1]
@@ -463,7 +466,7 @@ def test_tickets_are_bound_to_their_users_company_file(ledger):
         _, raw, _ = post(url, envelope("authenticate", "<strUserName>acme</strUserName>"
                                        "<strPassword>pw-a</strPassword>"), "authenticate")
     assert a.completed and g.completed
-    assert qb_acme.entries_frame().Notes.tolist() == ["work 1"]
+    assert qb_acme.entries_frame().Notes.str.startswith("work 1 [qbr:").tolist() == [True]
     assert len(qb_globex.time_entries) == 1
     assert states(ledger) == {"for-acme": "sent", "for-globex": "sent"}
     assert [s.text for s in result_of(raw, "authenticate")][1] == "none"

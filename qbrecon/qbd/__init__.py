@@ -11,7 +11,7 @@
 
 from .app import WebConnectorApp, webconnector_app
 from .auth import WebConnectorUser, hash_password, read_users_file, verify_password
-from .queue import QUEUE_RESULT_COLUMNS, queue_for_desktop, read_batch, target_for
+from .queue import QUEUE_RESULT_COLUMNS, queue_for_desktop, target_for
 from .qwc import qwc_xml, write_qwc
 from .server import BackgroundServer, make_wsgi_server, running_server
 from .service import WebConnectorService, WebConnectorSettings
@@ -30,7 +30,6 @@ __all__ = [
     "make_wsgi_server",
     "queue_for_desktop",
     "qwc_xml",
-    "read_batch",
     "read_users_file",
     "request_list_staging",
     "running_server",

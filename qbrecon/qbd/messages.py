@@ -1,7 +1,7 @@
 """The qbXML the Web Connector session sends and reads, apart from TimeTrackingAdd.
 
 List queries (with iterators where qbXML allows them), the TimeTracking query used to
-recover unknown outcomes, the qbXML envelope, and reading responses: status codes,
+recover unknown outcomes, and reading responses: status codes,
 iterator state, the ``TimeTrackingRet`` records, and the HCP response of the first
 ``sendRequestXML`` (QuickBooks product, supported qbXML versions, class tracking).
 """
@@ -53,15 +53,6 @@ def hresult_text(hresult: str, message: str) -> str:
     parts = [p for p in (f"{hresult.strip()}" if hresult else "", (message or "").strip()) if p]
     text = ": ".join(parts) or "no details"
     return f"{text} ({hint})" if hint else text
-
-
-def envelope(requests: list[str] | str, *, version: str, on_error: str = "continueOnError") -> str:
-    """One qbXML request document holding ``requests`` (each a ``*Rq`` element text)."""
-    body = requests if isinstance(requests, str) else "".join(requests)
-    return (
-        f'<?xml version="1.0" encoding="utf-8"?><?qbxml version="{version}"?>'
-        f'<QBXML><QBXMLMsgsRq onError="{on_error}">{body}</QBXMLMsgsRq></QBXML>'
-    )
 
 
 def list_query(

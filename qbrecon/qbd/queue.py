@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -54,48 +53,49 @@ def resolve_company_file(ledger: Ledger, company_file: str) -> str:
     return wanted
 
 
-def _text(s: pd.Series) -> pd.Series:
-    return s.astype(S.STRING).fillna("").str.strip()
-
-
 def check_batch(batch: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
-    """Conform ``batch`` and check what QuickBooks Desktop needs, listing every problem.
+    """The batch checked by :func:`qbrecon.batch.check_batch`, then for what QuickBooks
+    Desktop needs on top, every problem listed at once.
 
     Raises:
-        InputError: missing columns, or rows QuickBooks Desktop would refuse outright.
+        InputError: missing columns, bad values, or rows QuickBooks Desktop would refuse
+            outright (over 24 hours, billable without a customer, text over the qbXML limits).
     """
-    b = S.conform(batch, S.BATCH_DTYPES, what="batch", file=file)
-    for col in (S.NAME_OF, S.ITEM_NAME, S.FINGERPRINT):
-        b[col] = _text(b[col]) if col in b else pd.Series("", index=b.index, dtype=S.STRING)
+    from ..batch import BATCH_ALL_DTYPES
+    from ..batch import check_batch as check_any_batch
+
+    b = batch.copy()
+    for col, dtype in S.BATCH_EXTRA_DTYPES.items():
+        if col not in b.columns:
+            b[col] = pd.Series([""] * len(b), index=b.index, dtype=dtype)
+    # columns and types first: without them no row can be checked
+    b = S.conform(b, BATCH_ALL_DTYPES, what="batch", file=file, extra=False).reset_index(drop=True)
+    problems: list[Problem] = []
+    try:
+        b = check_any_batch(b, file=file)
+    except InputError as exc:  # bad values: listed with the desktop's own checks below
+        problems.extend(exc.problems)
+        for col, dtype in BATCH_ALL_DTYPES.items():
+            if dtype == S.STRING:
+                b[col] = b[col].fillna("")
     for col in (S.ENTRY_ID, S.EMPLOYEE_ID, S.EMPLOYEE_NAME, S.CUSTOMER_ID, S.CUSTOMER_NAME,
-                S.ITEM_ID, S.BILLABLE_STATUS, S.DESCRIPTION):
-        b[col] = _text(b[col])
-    pos = np.arange(len(b)) + 2  # the row as a spreadsheet of the batch shows it
+                S.ITEM_ID, S.ITEM_NAME, S.DESCRIPTION, S.FINGERPRINT, S.NAME_OF):
+        b[col] = b[col].str.strip()
+    first_row = 2 if file is not None else 1  # as check_batch counts rows
     ids = b[S.ENTRY_ID]
-    total = b[S.HOURS].fillna(0) * 60 + b[S.MINUTES].fillna(0)
+    total = b[S.HOURS] * 60 + b[S.MINUTES]
     checks: list[tuple[pd.Series, str, str]] = [
-        (ids == "", S.ENTRY_ID, "entry id is empty"),
-        (ids.duplicated(keep="first") & (ids != ""), S.ENTRY_ID, "entry id appears twice in the batch"),
-        (b[S.TXN_DATE].isna(), S.TXN_DATE, "no date"),
-        ((b[S.EMPLOYEE_ID] == "") & (b[S.EMPLOYEE_NAME] == ""), S.EMPLOYEE_ID,
-         "no employee or vendor (QuickBooks needs who did the work)"),
-        (~b[S.BILLABLE_STATUS].isin(["Billable", "NotBillable"]), S.BILLABLE_STATUS,
-         "must be Billable or NotBillable"),
-        ((b[S.HOURS] < 0) | (b[S.MINUTES] < 0), S.MINUTES, "negative duration"),
-        (total <= 0, S.MINUTES, "zero duration"),
         (total > 24 * 60, S.HOURS, "longer than 24 hours (QuickBooks refuses one entry that long)"),
         ((b[S.BILLABLE_STATUS] == "Billable") & (b[S.CUSTOMER_ID] == "") & (b[S.CUSTOMER_NAME] == ""),
          S.CUSTOMER_ID, "billable time needs a customer"),
     ]
     for col, limit in _MAX_LEN.items():
         checks.append((b[col].str.len() > limit, col, f"longer than {limit} characters"))
-    problems = []
     for mask, col, message in checks:
-        mask = mask.fillna(False).to_numpy(dtype=bool)
-        for i in np.flatnonzero(mask):
+        for i in np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool)):
             value = b[col].iloc[i]
-            problems.append(Problem(f"entry {ids.iloc[i] or '?'}: {message}", file=file,
-                                    row=int(pos[i]), column=col,
+            problems.append(Problem(f"entry {ids.iloc[i]}: {message}", file=file,
+                                    row=int(i) + first_row, column=col,
                                     value=None if isinstance(value, str) and len(value) > 60 else value))
     if problems:
         problems.sort(key=lambda p: (p.row or 0))
@@ -235,46 +235,3 @@ def queue_for_desktop(
     finally:
         if led is not ledger:
             led.close()
-
-
-def read_batch(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a saved batch (CSV or XLSX) into the batch columns.
-
-    Raises:
-        InputError: unreadable file or missing/ill-typed columns, naming the file.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise InputError("batch file not found", file=str(p))
-    try:
-        if p.suffix.lower() in (".xlsx", ".xlsm"):
-            from .._io import unescape_text
-
-            raw = pd.read_excel(p, dtype=object).map(unescape_text)
-        else:
-            raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the batch ({exc})", file=str(p)) from None
-    for col in (S.HOURS, S.MINUTES):
-        if col in raw:
-            raw[col] = pd.to_numeric(raw[col], errors="coerce")
-    if S.HOURLY_RATE in raw:
-        raw[S.HOURLY_RATE] = pd.to_numeric(raw[S.HOURLY_RATE].replace("", np.nan), errors="coerce")
-    for col in (S.HOURS, S.MINUTES):
-        if col in raw and raw[col].isna().any():
-            rows = (np.flatnonzero(raw[col].isna().to_numpy()) + 2).tolist()
-            raise InputError("batch has non-numeric durations", file=str(p),
-                             problems=[Problem("not a whole number", row=r, column=col) for r in rows])
-    if S.TXN_DATE in raw:
-        dates = pd.to_datetime(raw[S.TXN_DATE], errors="coerce", format="mixed")
-        bad = dates.isna() & raw[S.TXN_DATE].astype(str).str.strip().ne("")
-        if bad.any():
-            rows = (np.flatnonzero(bad.to_numpy()) + 2).tolist()
-            raise InputError("batch has unreadable dates", file=str(p),
-                             problems=[Problem("not a date", row=r, column=S.TXN_DATE,
-                                               value=raw[S.TXN_DATE].iloc[r - 2]) for r in rows])
-        raw[S.TXN_DATE] = dates
-    for col in S.BATCH_DTYPES:
-        if S.BATCH_DTYPES[col] == S.STRING and col in raw:
-            raw[col] = raw[col].astype(object).where(raw[col].notna(), "").astype(str)
-    return check_batch(raw, file=str(p))

@@ -44,11 +44,11 @@ from typing import Any
 import pandas as pd
 
 from .. import schema as S
-from ..errors import QbreconError, SettingsError
+from ..errors import InputError, QbreconError, SettingsError
+from ..formats.qbxml import external_guid, message_set, time_tracking_add_requests
 from ..ledger import Ledger, now, request_id_for
 from . import messages as M
 from . import store
-from ._timetracking import external_guid, time_tracking_add_rqs
 from ._xmlsafe import XMLRejected
 from .auth import WebConnectorUser, check_login, make_users
 from .queue import payload_frame, target_for
@@ -591,7 +591,7 @@ class WebConnectorService:
                         "entity": str(emp[0]) if len(emp) == 1 and emp[0] else None,
                         "iterator_id": None, "page": 0, "entries": len(pending)}
                 rid = self._rid(s, "recover")
-                xml = M.envelope([M.time_tracking_query(
+                xml = message_set([M.time_tracking_query(
                     rid, from_date=rec["from"], to_date=rec["to"], entity_id=rec["entity"],
                     page_size=self.settings.page_size, iterator_id=rec["iterator_id"],
                     external_guid=version >= (9, 0))], version=st["version"])
@@ -609,9 +609,9 @@ class WebConnectorService:
                     st["iterator_id"], st["page"], st["remaining"] = None, 0, None
                 rid = self._rid(s, "list")
                 rq, _ = M.LIST_QUERIES[st["list"]]
-                xml = M.envelope([M.list_query(st["list"], rid, page_size=self.settings.page_size,
-                                               iterator_id=st["iterator_id"])],
-                                 version=st["version"])
+                xml = message_set([M.list_query(st["list"], rid, page_size=self.settings.page_size,
+                                                iterator_id=st["iterator_id"])],
+                                  version=st["version"])
                 return {"kind": "list", "xml": xml, "request_id": rid, "list": st["list"],
                         "what": f"{rq} ({st['list']}, page {st['page'] + 1})"}
             if st["stage"] == "deliver":
@@ -628,16 +628,18 @@ class WebConnectorService:
             return None
 
     def _pending(self, target: str) -> pd.DataFrame:
-        rows = store.query(self.ledger, "SELECT entry_id, request_id, payload FROM deliveries "
-                           "WHERE target = ? AND state = 'pending' ORDER BY entry_id", (target,))
-        frame = payload_frame([r[2] for r in rows])
+        rows = store.query(self.ledger, "SELECT entry_id, request_id, generation, payload FROM "
+                           "deliveries WHERE target = ? AND state = 'pending' ORDER BY entry_id",
+                           (target,))
+        frame = payload_frame([r[3] for r in rows])
         frame.insert(0, S.ENTRY_ID, [r[0] for r in rows])
         frame.insert(1, "request_id", [r[1] for r in rows])
+        frame.insert(2, "generation", [int(r[2]) for r in rows])
         return frame
 
     def _queued(self, s: _Session, limit: int | None) -> tuple[list[Any], pd.DataFrame]:
-        sql = ("SELECT entry_id, request_id, payload FROM deliveries WHERE target = ? AND "
-               "state = 'queued' AND COALESCE(run_id, '') <> ? ORDER BY created_at, entry_id")
+        sql = ("SELECT entry_id, request_id, payload, generation FROM deliveries WHERE target = ? "
+               "AND state = 'queued' AND COALESCE(run_id, '') <> ? ORDER BY created_at, entry_id")
         params: list[Any] = [s.target, s.run_id]
         if limit is not None:
             sql += " LIMIT ?"
@@ -646,6 +648,7 @@ class WebConnectorService:
         frame = payload_frame([r[2] for r in rows])
         frame.insert(0, S.ENTRY_ID, pd.array([r[0] for r in rows], dtype=S.STRING))
         frame.insert(1, "request_id", pd.array([r[1] for r in rows], dtype=S.STRING))
+        frame["generation"] = [int(r[3]) for r in rows]
         return rows, frame
 
     def _needs_item(self, frame: pd.DataFrame) -> pd.Series:
@@ -723,15 +726,29 @@ class WebConnectorService:
                 needs = needs[~needs]
                 if frame.empty:
                     continue
-            item_ids = frame[S.ITEM_ID].where(~needs, item["id"])
-            item_names = frame[S.ITEM_NAME].where(~needs, item["name"])
-            rqs = time_tracking_add_rqs(frame, request_ids=frame["request_id"],
-                                        version=(version[0], version[1]),
-                                        item_ids=item_ids, item_names=item_names)
-            rid_list = frame["request_id"].tolist()
-            return {"kind": "add", "xml": M.envelope(rqs.tolist(), version=st["version"]),
-                    "entry_ids": frame[S.ENTRY_ID].tolist(), "request_ids": rid_list,
-                    "what": f"TimeTrackingAddRq × {len(frame)}"}
+            frame = frame.assign(**{S.ITEM_ID: frame[S.ITEM_ID].where(~needs, item["id"]),
+                                    S.ITEM_NAME: frame[S.ITEM_NAME].where(~needs, item["name"])})
+            try:
+                rqs = time_tracking_add_requests(
+                    frame, version=st["version"], request_ids=frame["request_id"],
+                    generations=frame["generation"],
+                    return_elements=("TxnID", "EditSequence", "ExternalGUID")
+                    if version >= (9, 0) else ("TxnID", "EditSequence"))
+            except InputError as exc:
+                # rows the builder refuses (a name over its limit, a character XML cannot
+                # carry...): refused here with its words, the rest of the chunk goes
+                bad = {p.row - 1 for p in exc.problems if p.row is not None}
+                if not bad:
+                    raise
+                positions = sorted(bad)
+                for pos in positions:
+                    why = "; ".join(str(p.message) for p in exc.problems if p.row == pos + 1)
+                    self._refuse_locally(s, frame.iloc[[pos]], why)
+                continue
+            return {"kind": "add", "xml": message_set(rqs["xml"].tolist(), version=st["version"]),
+                    "entry_ids": rqs[S.ENTRY_ID].tolist(),
+                    "request_ids": rqs["request_id"].tolist(),
+                    "what": f"TimeTrackingAddRq × {len(rqs)}"}
 
     # ----------------------------------------------------- receiveResponseXML
     def receiveResponseXML(self, ticket: str, response: str, hresult: str, message: str) -> int:
@@ -854,16 +871,18 @@ class WebConnectorService:
             return
         rets = pd.DataFrame(M.time_tracking_rets(r),
                             columns=["TxnID", "EditSequence", "ExternalGUID", "Notes", "TxnDate"])
-        guids = external_guid(pending["request_id"]).str.upper()
+        guids = [external_guid(e, g).upper() for e, g in
+                 zip(pending[S.ENTRY_ID], pending["generation"], strict=True)]
         by_guid = rets.assign(key=rets["ExternalGUID"].str.upper()).drop_duplicates("key")
-        found = pending.assign(key=guids.to_numpy()).merge(
-            by_guid[by_guid["key"] != ""], on="key", how="inner")
-        # qbXML below 9.0 has no ExternalGUID: the Notes carry [qbr:<request id>]
-        marker = rets["Notes"].str.extract(r"\[qbr:([0-9a-zA-Z]+)\]", expand=False).dropna()
-        if len(marker):
-            by_note = rets.loc[marker.index].assign(request_id=marker.to_numpy())
-            more = pending[~pending[S.ENTRY_ID].isin(found[S.ENTRY_ID])].merge(
-                by_note, on="request_id", how="inner")
+        found = pending.assign(key=guids).merge(by_guid[by_guid["key"] != ""], on="key",
+                                                how="inner")
+        # qbXML below 9.0 has no ExternalGUID: the Notes end with [qbr:<its first 12 hex>]
+        if (M.version_tuple(st["version"]) or (13, 0)) < (9, 0):
+            tag = rets["Notes"].str.extract(r"\[qbr:([0-9a-f]{12})\]\s*$", expand=False)
+            by_note = rets.assign(tag=tag).dropna(subset=["tag"]).drop_duplicates("tag")
+            tags = [g[1:9].lower() + g[10:14].lower() for g in guids]
+            more = pending.assign(tag=tags)[~pending[S.ENTRY_ID].isin(found[S.ENTRY_ID])].merge(
+                by_note, on="tag", how="inner")
             found = pd.concat([found, more], ignore_index=True)
         if len(found):
             self.ledger.record_outcomes(s.target, [
