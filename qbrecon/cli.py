@@ -427,21 +427,26 @@ def _wc_lists(args: argparse.Namespace) -> int:
 
 
 def _log_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ledger", type=Path, required=True)
+    p.add_argument("--ledger", type=Path, required=True, help="the ledger file")
+    view = p.add_mutually_exclusive_group()
+    view.add_argument("--runs", action="store_true",
+                      help="list the runs (sends, queues, Web Connector updates) instead")
+    view.add_argument("--deliveries", action="store_true",
+                      help="list each entry's delivery state instead (the transfer history)")
     p.add_argument("--desktop", action="store_true",
-                   help="only QuickBooks Desktop (Web Connector) events")
-    p.add_argument("--company-file", default=None, help="only this company file (desktop)")
-    p.add_argument("--run", default=None, help="only this run id")
-    p.add_argument("--entry", default=None, help="only this entry id")
-    p.add_argument("--level", choices=["info", "warning", "error"], default=None,
-                   help="only this level")
-    p.add_argument("--limit", type=int, default=50, help="the newest N events (0: all)")
-    p.add_argument("--deliveries", action="store_true",
-                   help="show the transfer history: one row per entry and target with its state")
-    p.add_argument("--out", type=Path, default=None, help="also write it all (.csv or .xlsx)")
+                   help="only QuickBooks Desktop (Web Connector) rows")
+    p.add_argument("--company-file", default=None,
+                   help="only this QuickBooks Desktop company file (as queued)")
+    p.add_argument("--run", help="only this run")
+    p.add_argument("--entry", help="only this entry id")
+    p.add_argument("--level", choices=["info", "warning", "error"], help="only this level")
+    p.add_argument("--limit", type=int, default=50, help="the newest N rows (default 50; 0 = all)")
+    p.add_argument("--full", action="store_true", help="include the request and response bodies")
+    p.add_argument("--out", type=Path,
+                   help="write the rows to .csv or .xlsx instead of printing them")
 
 
-@command("log", "show the integration log (or the transfer history) of a ledger", _log_args)
+@command("log", "show the integration log: every run, exchange, request and response", _log_args)
 def _log(args: argparse.Namespace) -> int:
     from .errors import InputError
     from .ledger import Ledger
@@ -450,22 +455,26 @@ def _log(args: argparse.Namespace) -> int:
         raise InputError("ledger not found", file=str(args.ledger))
     target = None if args.company_file is None else "qbd:" + args.company_file.strip()
     with Ledger(args.ledger) as led:
-        if args.deliveries:
-            frame = led.deliveries(target=target)
-            if args.desktop:
-                frame = frame[frame["target"].str.startswith("qbd:")]
-            if args.entry:
-                frame = frame[frame["entry_id"] == args.entry]
-            cols = ["target", "entry_id", "state", "external_id", "error_code", "message",
-                    "attempts", "updated_at"]
+        if args.runs:
+            frame = led.runs(target=target)
+            desktop = frame["target"].fillna("").str.startswith("qbd:")
+        elif args.deliveries:
+            frame = led.deliveries(target=target, run_id=args.run,
+                                   entry_ids=[args.entry] if args.entry else None)
+            desktop = frame["target"].str.startswith("qbd:")
+            if not args.full:
+                frame = frame.drop(columns=["payload"])
         else:
             frame = led.log_frame(run_id=args.run, target=target, entry_id=args.entry,
                                   level=args.level)
-            if args.desktop:
-                frame = frame[frame["target"].fillna("").str.startswith("qbd:")
-                              | frame["event"].str.startswith("wc_")]
-            cols = ["at", "event", "level", "target", "entry_id", "message"]
+            desktop = frame["target"].fillna("").str.startswith("qbd:") | frame["event"].str.startswith("wc_")
+            if not args.full:
+                frame = frame.drop(columns=["request", "response"])
+    if args.desktop:
+        frame = frame[desktop.to_numpy(dtype=bool)]
     frame = frame.reset_index(drop=True)
+    if args.limit:
+        frame = frame.tail(args.limit)
     if args.out:
         if args.out.suffix.lower() == ".xlsx":
             from ._io import write_sheets
@@ -477,14 +486,17 @@ def _log(args: argparse.Namespace) -> int:
             with atomic_path(args.out) as tmp:
                 frame.to_csv(tmp, index=False)
         _out(f"wrote {len(frame)} rows to {args.out}")
-    shown = frame[cols].tail(args.limit) if args.limit else frame[cols]
-    if shown.empty:
-        _out("(no events)")
-    else:
-        import pandas as pd
+        return EXIT_OK
+    if frame.empty:
+        _out("(nothing recorded)")
+        return EXIT_OK
+    if args.deliveries:
+        _out(frame["state"].value_counts().to_string())
+        _out("")
+    import pandas as pd
 
-        with pd.option_context("display.max_colwidth", 90):
-            _out(_frame_text(shown.astype(object).fillna(""), max_rows=len(shown)))
+    with pd.option_context("display.max_colwidth", 90):
+        _out(_frame_text(frame.astype(object).fillna(""), max_rows=max(len(frame), 20)))
     return EXIT_OK
 
 

@@ -130,9 +130,13 @@ def test_serve_runs_a_whole_update_then_log_shows_it(tmp_path, serving):
     log = run("log", "--ledger", str(tmp_path / "l.sqlite"), "--desktop", "--limit", "0")
     assert log.returncode == 0
     assert "wc_authenticate" in log.stdout and "refused" in log.stdout and "3140" in log.stdout
-    hist = run("log", "--ledger", str(tmp_path / "l.sqlite"), "--deliveries",
-               "--out", str(tmp_path / "history.xlsx"))
+    hist = run("log", "--ledger", str(tmp_path / "l.sqlite"), "--deliveries", "--desktop")
     assert hist.returncode == 0 and "sent" in hist.stdout and "failed" in hist.stdout
+    out = run("log", "--ledger", str(tmp_path / "l.sqlite"), "--deliveries",
+              "--out", str(tmp_path / "history.xlsx"))
+    assert out.returncode == 0 and "wrote 2 rows" in out.stdout
+    runs = run("log", "--ledger", str(tmp_path / "l.sqlite"), "--runs", "--desktop")
+    assert "webconnector" in runs.stdout and "queue" in runs.stdout
     import pandas as pd
 
     back = pd.read_excel(tmp_path / "history.xlsx")
