@@ -415,6 +415,8 @@ def test_bad_credentials_nvu_then_lockout_then_unlock(ledger):
                                    password="s3cret-pw")
         stranger = WebConnectorClient(url, qb=FakeQuickBooks.small(), user="nobody", password="x")
         assert stranger.update().auth == "nvu"
+        assert WebConnectorClient(url, qb=FakeQuickBooks.small(), user="x" * 5000,
+                                  password="x").update().auth == "nvu"
         assert [wrong.update().auth for _ in range(3)] == ["nvu"] * 3
         locked = right.update()
         assert locked.auth == "nvu" and locked.ticket == ""  # even the right password, for now

@@ -361,6 +361,10 @@ class WebConnectorService:
         shown = name[:60] or "(empty)"
         t = self._clock()
         led = self.ledger
+        if len(name) > 200 or not name:  # no such user; not worth a row in the lockout table
+            self._log("wc_authenticate", level="warning",
+                      message=f"user {shown}: refused (not a user name)")
+            return ["", "nvu"]
         rows = store.query(led, "SELECT * FROM qbwc_auth WHERE user_name = ?", (name,))
         auth = dict(rows[0]) if rows else {}
         user = check_login(self.users, name, strPassword)  # always costs one hash
