@@ -558,3 +558,21 @@ def test_queue_during_a_pending_session_never_double_queues(ledger):
     again = queue_for_desktop(batch([{"id": "p"}]), ledger=ledger)
     assert again.status.tolist() == ["skipped"] and again.state.tolist() == ["pending"]
     assert isinstance(again, pd.DataFrame)
+
+
+def test_a_row_the_qbxml_builder_refuses_fails_alone_with_its_reason(ledger):
+    qb = FakeQuickBooks.small()
+    queue_for_desktop(batch([{"id": "ok-a"}, {"id": "ctrl", "note": "bell\x07 in the notes"},
+                             {"id": "ok-b"}]), ledger=ledger)
+    with served(make_app(ledger, USERS, test_sync=False, chunk_size=2)) as url:
+        res = WebConnectorClient(url, qb=qb, user="acme-qbwc", password="s3cret-pw").update()
+    assert res.completed
+    with Ledger(ledger) as led:
+        d = led.deliveries().set_index("entry_id")
+    assert d.state.to_dict() == {"ok-a": "sent", "ctrl": "failed", "ok-b": "sent"}
+    assert "control characters" in d.loc["ctrl", "message"]
+    assert len(qb.time_entries) == 2
+    # chunks of 2 from one prepared block, nothing left prepared after the session
+    assert sum("TimeTrackingAddRq" in r for r in qb.requests) == 1
+    with Ledger(ledger) as led:
+        assert led._conn.execute("SELECT COUNT(*) FROM qbwc_prepared").fetchone()[0] == 0

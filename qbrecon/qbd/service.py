@@ -58,6 +58,8 @@ log = logging.getLogger("qbrecon")
 
 #: entries whose request may be retried automatically at most this many times
 MAX_ATTEMPTS = 3
+#: queued entries whose requests are built in one go (then sent chunk by chunk)
+_BLOCK = 1000
 _LOG_TEXT_LIMIT = 2_000_000  # characters of request/response text kept per log row
 
 
@@ -331,6 +333,7 @@ class WebConnectorService:
     def _expire(self, s: _Session) -> None:
         if s.closed_at is None:
             s.closed_at = self._clock()
+            self._later("DELETE FROM qbwc_prepared WHERE ticket_hash = ?", (s.ticket_hash,))
             s.state["last_error"] = s.state.get("last_error") or (
                 "The session expired before it finished; the next update continues where it "
                 "stopped.")
@@ -641,10 +644,16 @@ class WebConnectorService:
         frame.insert(2, "generation", [int(r[2]) for r in rows])
         return frame
 
-    def _queued(self, s: _Session, limit: int | None) -> tuple[list[Any], pd.DataFrame]:
-        sql = ("SELECT entry_id, request_id, payload, generation FROM deliveries WHERE target = ? "
-               "AND state = 'queued' AND COALESCE(run_id, '') <> ? ORDER BY created_at, entry_id")
+    def _queued(self, s: _Session, limit: int | None, *,
+                unprepared: bool = False) -> tuple[list[Any], pd.DataFrame]:
+        sql = ("SELECT entry_id, request_id, payload, generation FROM deliveries d WHERE target = ? "
+               "AND state = 'queued' AND COALESCE(run_id, '') <> ?")
         params: list[Any] = [s.target, s.run_id]
+        if unprepared:
+            sql += (" AND NOT EXISTS (SELECT 1 FROM qbwc_prepared p WHERE p.ticket_hash = ? AND "
+                    "p.entry_id = d.entry_id AND p.request_id = d.request_id)")
+            params.append(s.ticket_hash)
+        sql += " ORDER BY created_at, entry_id"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -702,57 +711,86 @@ class WebConnectorService:
             return None, f"the default service item {wanted!r} is inactive in QuickBooks"
         return (str(hit[S.QB_ID].iloc[0]), str(hit[S.FULL_NAME].iloc[0])), ""
 
-    def _refuse_locally(self, s: _Session, frame: pd.DataFrame, problem: str) -> None:
+    def _refuse_locally(self, s: _Session, frame: pd.DataFrame, problem: Any) -> None:
+        """Mark entries failed without sending them; ``problem`` is one text or one per row."""
         if frame.empty:
             return
         ids = frame[S.ENTRY_ID].tolist()
+        why = [problem] * len(ids) if isinstance(problem, str) else [str(p) for p in problem]
         self.ledger.record_outcomes(s.target, [
-            {S.ENTRY_ID: e, "state": "failed", S.ERROR_CODE: "qbrecon", S.MESSAGE: problem}
-            for e in ids])
+            {S.ENTRY_ID: e, "state": "failed", S.ERROR_CODE: "qbrecon", S.MESSAGE: w}
+            for e, w in zip(ids, why, strict=True)])
         s.state["counts"]["refused"] += len(ids)
         self._log_rows([
             {"event": "refused", "level": "error", "run_id": s.run_id, "target": s.target,
-             "entry_id": e, "message": f"not sent: {problem}"} for e in ids])
+             "entry_id": e, "message": f"not sent: {w}"} for e, w in zip(ids, why, strict=True)])
 
     def _next_chunk(self, s: _Session, version: tuple[int, ...]) -> dict[str, Any] | None:
+        """The next TimeTrackingAdd message set: up to ``chunk_size`` prepared requests.
+
+        Requests are built a block at a time (one vectorized call for many chunks) and kept
+        in the ledger until sent; a prepared request is used only while its entry is still
+        queued with the same request id, so nothing stale is ever sent.
+        """
         st = s.state
         while True:
-            _, frame = self._queued(s, self.settings.chunk_size)
-            if frame.empty:
+            rows = store.query(
+                self.ledger,
+                "SELECT p.entry_id, p.request_id, p.xml FROM qbwc_prepared p JOIN deliveries d "
+                "ON d.target = p.target AND d.entry_id = p.entry_id AND d.request_id = p.request_id "
+                "WHERE p.ticket_hash = ? AND d.state = 'queued' ORDER BY p.seq LIMIT ?",
+                (s.ticket_hash, self.settings.chunk_size))
+            if rows:
+                return {"kind": "add",
+                        "xml": message_set([r[2] for r in rows], version=st["version"]),
+                        "entry_ids": [r[0] for r in rows], "request_ids": [r[1] for r in rows],
+                        "what": f"TimeTrackingAddRq × {len(rows)}"}
+            if not self._prepare_block(s, version):
                 return None
-            needs = self._needs_item(frame)
-            item = st["default_item"]
-            if needs.any() and not item["id"]:
-                # queued during this session, after the check: refuse them the same way
-                self._refuse_locally(s, frame[needs], item["problem"] or
-                                     "billable time needs a service item")
-                frame = frame[~needs]
-                needs = needs[~needs]
-                if frame.empty:
-                    continue
-            frame = frame.assign(**{S.ITEM_ID: frame[S.ITEM_ID].where(~needs, item["id"]),
-                                    S.ITEM_NAME: frame[S.ITEM_NAME].where(~needs, item["name"])})
+
+    def _prepare_block(self, s: _Session, version: tuple[int, ...]) -> bool:
+        """Build the requests of the next block of queued entries; False when none is left."""
+        st = s.state
+        _, frame = self._queued(s, max(self.settings.chunk_size, _BLOCK), unprepared=True)
+        if frame.empty:
+            return False
+        needs = self._needs_item(frame)
+        item = st["default_item"]
+        if needs.any() and not item["id"]:
+            # queued during this session, after the check: refuse them the same way
+            self._refuse_locally(s, frame[needs], item["problem"] or
+                                 "billable time needs a service item")
+            frame, needs = frame[~needs], needs[~needs]
+        frame = frame.assign(**{S.ITEM_ID: frame[S.ITEM_ID].where(~needs, item["id"]),
+                                S.ITEM_NAME: frame[S.ITEM_NAME].where(~needs, item["name"])})
+        frame = frame.reset_index(drop=True)
+        while len(frame):
             try:
                 rqs = time_tracking_add_requests(
                     frame, version=st["version"], request_ids=frame["request_id"],
                     generations=frame["generation"],
                     return_elements=("TxnID", "EditSequence", "ExternalGUID")
                     if version >= (9, 0) else ("TxnID", "EditSequence"))
+                break
             except InputError as exc:
                 # rows the builder refuses (a name over its limit, a character XML cannot
-                # carry...): refused here with its words, the rest of the chunk goes
-                bad = {p.row - 1 for p in exc.problems if p.row is not None}
+                # carry...) are refused here in its words; the rest of the block goes
+                bad = sorted({p.row - 1 for p in exc.problems if p.row is not None})
                 if not bad:
                     raise
-                positions = sorted(bad)
-                for pos in positions:
-                    why = "; ".join(str(p.message) for p in exc.problems if p.row == pos + 1)
-                    self._refuse_locally(s, frame.iloc[[pos]], why)
-                continue
-            return {"kind": "add", "xml": message_set(rqs["xml"].tolist(), version=st["version"]),
-                    "entry_ids": rqs[S.ENTRY_ID].tolist(),
-                    "request_ids": rqs["request_id"].tolist(),
-                    "what": f"TimeTrackingAddRq × {len(rqs)}"}
+                why = pd.Series({pos: "; ".join(str(p.message) for p in exc.problems
+                                                if p.row == pos + 1) for pos in bad})
+                self._refuse_locally(s, frame.iloc[bad], why.to_numpy())
+                frame = frame.drop(index=bad).reset_index(drop=True)
+        else:
+            return True  # everything in the block was refused: look at the next one
+        with self.ledger._tx() as cur:
+            cur.executemany(
+                "INSERT OR REPLACE INTO qbwc_prepared (ticket_hash, target, entry_id, request_id, "
+                "xml) VALUES (?,?,?,?,?)",
+                [(s.ticket_hash, s.target, e, r, x) for e, r, x in
+                 zip(rqs[S.ENTRY_ID], rqs["request_id"], rqs["xml"], strict=True)])
+        return True
 
     # ----------------------------------------------------- receiveResponseXML
     def receiveResponseXML(self, ticket: str, response: str, hresult: str, message: str) -> int:
@@ -1060,6 +1098,7 @@ class WebConnectorService:
     def _end(self, s: _Session, status: str) -> None:
         if s.closed_at is None:
             s.closed_at = self._clock()
+            self._later("DELETE FROM qbwc_prepared WHERE ticket_hash = ?", (s.ticket_hash,))
             self._save(s)
             self.ledger.finish_run(s.run_id, status=status,
                                    summary={**s.state["counts"], "staged": s.state["staged"]})

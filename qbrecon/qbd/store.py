@@ -66,6 +66,15 @@ CREATE TABLE IF NOT EXISTS qbwc_staged (
     response   TEXT NOT NULL,          -- the raw qbXML response, as QuickBooks sent it
     PRIMARY KEY (target, run_id, list, page)
 );
+CREATE TABLE IF NOT EXISTS qbwc_prepared (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_hash TEXT NOT NULL,         -- the session that built it
+    target      TEXT NOT NULL,
+    entry_id    TEXT NOT NULL,
+    request_id  TEXT NOT NULL,         -- valid only while the delivery still has this id
+    xml         TEXT NOT NULL,         -- the TimeTrackingAddRq element
+    UNIQUE (ticket_hash, entry_id)
+);
 CREATE TABLE IF NOT EXISTS qbwc_stagings (
     target       TEXT NOT NULL,
     run_id       TEXT NOT NULL,
