@@ -186,7 +186,7 @@ def write_batch(
     Returns:
         The path written.
     """
-    from ._sheets import atomic_write_bytes, write_workbook
+    from ._io import atomic_write_bytes, write_workbook
 
     path = Path(path)
     fmt = _format_of(path, format, BATCH_FORMATS)

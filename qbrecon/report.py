@@ -311,7 +311,7 @@ class Report:
         Raises:
             InputError: the file cannot be written.
         """
-        from ._sheets import write_workbook
+        from ._io import write_workbook
         from .batch import build_batch
 
         t = self.totals

@@ -489,7 +489,7 @@ def export_iif(
         >>> open(p, "rb").read().decode("cp1252").splitlines()[3].split("\\t")
         ['TIMEACT', '11/20/26', 'Acme Corp:Site', 'Lovelace, Ada', 'Consulting', '', '1:30', '', 'Fixed the widget', 'N', '1']
     """
-    from .._sheets import atomic_write_bytes
+    from .._io import atomic_write_bytes
 
     text = iif_text(
         batch,

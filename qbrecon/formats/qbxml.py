@@ -667,7 +667,7 @@ def export_qbxml(
         >>> "<ItemServiceRef><FullName>Consulting</FullName></ItemServiceRef>" in text
         True
     """
-    from .._sheets import atomic_write_bytes
+    from .._io import atomic_write_bytes
 
     requests = time_tracking_add_requests(batch, version=version, **options)
     text = message_set(requests["xml"].tolist(), version=version, on_error=on_error)
