@@ -477,14 +477,14 @@ def _log(args: argparse.Namespace) -> int:
         frame = frame.tail(args.limit)
     if args.out:
         if args.out.suffix.lower() == ".xlsx":
-            from ._io import write_sheets
+            from ._io import write_workbook
 
-            write_sheets(args.out, {"log": frame})
+            write_workbook(args.out, {"log": frame})
         else:
-            from ._io import atomic_path
+            from ._io import atomic_path, escape_cell
 
-            with atomic_path(args.out) as tmp:
-                frame.to_csv(tmp, index=False)
+            with atomic_path(args.out) as tmp:  # formula-like text kept inert, as everywhere
+                frame.astype(object).map(escape_cell).to_csv(tmp, index=False)
         _out(f"wrote {len(frame)} rows to {args.out}")
         return EXIT_OK
     if frame.empty:

@@ -9,6 +9,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from wchelpers import batch
 
@@ -135,9 +136,13 @@ def test_serve_runs_a_whole_update_then_log_shows_it(tmp_path, serving):
     out = run("log", "--ledger", str(tmp_path / "l.sqlite"), "--deliveries",
               "--out", str(tmp_path / "history.xlsx"))
     assert out.returncode == 0 and "wrote 2 rows" in out.stdout
+    csv = run("log", "--ledger", str(tmp_path / "l.sqlite"), "--desktop", "--limit", "0",
+              "--out", str(tmp_path / "log.csv"))
+    assert csv.returncode == 0
+    logged = pd.read_csv(tmp_path / "log.csv")
+    assert "wc_authenticate" in set(logged.event) and "request" not in logged.columns
     runs = run("log", "--ledger", str(tmp_path / "l.sqlite"), "--runs", "--desktop")
     assert "webconnector" in runs.stdout and "queue" in runs.stdout
-    import pandas as pd
 
     back = pd.read_excel(tmp_path / "history.xlsx")
     assert sorted(back.state) == ["failed", "sent"]
