@@ -59,10 +59,31 @@ _EXPORTS: dict[str, str] = {
     "create_missing": "qbrecon.qbo.send",
     "QBOEmulator": "qbrecon.qbo.emulator",
     "QBOLimits": "qbrecon.qbo.limits",
+    # validation, the batch, QuickBooks Desktop files
+    "read_mapping": "qbrecon.mapping",
+    "Rules": "qbrecon.rules",
+    "Rounding": "qbrecon.rules",
+    "validate": "qbrecon.rules",
+    "Report": "qbrecon.report",
+    "build_batch": "qbrecon.batch",
+    "read_batch": "qbrecon.batch",
+    "write_batch": "qbrecon.batch",
+    "export_iif": "qbrecon.formats.iif",
+    "export_qbxml": "qbrecon.formats.qbxml",
+    # QuickBooks Desktop through the Web Connector
+    "queue_for_desktop": "qbrecon.qbd",
+    "webconnector_app": "qbrecon.qbd",
+    "write_qwc": "qbrecon.qbd",
+    "staged_lists": "qbrecon.qbd",
+    "WebConnectorSettings": "qbrecon.qbd",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .batch import build_batch, read_batch, write_batch
+    from .formats.iif import export_iif
+    from .formats.qbxml import export_qbxml
     from .ledger import Ledger
+    from .mapping import read_mapping
     from .match import (
         accept_matches,
         propose_new_records,
@@ -71,12 +92,20 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         suggest_matches,
         summarize_matches,
     )
+    from .qbd import (
+        WebConnectorSettings,
+        queue_for_desktop,
+        staged_lists,
+        webconnector_app,
+        write_qwc,
+    )
     from .qblists import QBLists, read_qb_lists
     from .qbo.client import connect_qbo
     from .qbo.emulator import QBOEmulator
     from .qbo.limits import QBOLimits
     from .qbo.lists import fetch_qb_lists
     from .qbo.send import create_missing, send_to_qbo, undo_send
+    from .report import Report
     from .review import (
         read_mapping_store,
         read_review_decisions,
@@ -85,6 +114,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         write_new_records,
         write_review_workbook,
     )
+    from .rules import Rounding, Rules, validate
     from .samples import samples_dir
     from .sources import detect_source, read_time_entries
 

@@ -241,6 +241,384 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(out=args.out, echo=_out)
 
 
+# ------------------------------------------------- QuickBooks Desktop (Web Connector)
+def _default_ledger() -> Path:
+    import os
+
+    return Path(os.environ.get("QBRECON_LEDGER") or "qbrecon-ledger.sqlite")
+
+
+def _queue_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("batch", type=Path, help="a saved batch (CSV or XLSX with the batch columns)")
+    p.add_argument("--ledger", type=Path, required=True, help="the ledger file")
+    p.add_argument("--company-file", default="",
+                   help="full path of the QuickBooks company file, as the Web Connector user is "
+                        "bound to it (default: whichever file QuickBooks has open)")
+    p.add_argument("--show", action="store_true", help="print one line per entry")
+
+
+@command("queue", "queue a batch for QuickBooks Desktop: the next Web Connector update delivers it",
+         _queue_args)
+def _queue(args: argparse.Namespace) -> int:
+    from .batch import read_batch
+    from .qbd import queue_for_desktop
+
+    batch = read_batch(args.batch)
+    result = queue_for_desktop(batch, ledger=args.ledger, company_file=args.company_file)
+    queued = int((result["status"] == "queued").sum())
+    _out(f"{queued} entries queued for {args.company_file or 'the open company file'}, "
+         f"{len(result) - queued} already there")
+    if args.show or (len(result) - queued and len(result) <= 20):
+        _out(_frame_text(result, max_rows=200 if args.show else 20))
+    return EXIT_OK
+
+
+def _qwc_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", required=True,
+                   help="the service URL the Web Connector calls (https, or http://localhost)")
+    p.add_argument("--user", required=True, help="the Web Connector user name")
+    p.add_argument("--company-file", default=None,
+                   help="the company file this .qwc is for (default: the user's binding in "
+                        "--users, else whichever file is open)")
+    p.add_argument("--app-name", default=None, help="default: qbrecon (<company file name>)")
+    p.add_argument("--description", default="Send approved time entries to QuickBooks")
+    p.add_argument("--support-url", default=None, help="default: URL?support (same host)")
+    p.add_argument("--minutes", type=int, default=30,
+                   help="auto-run interval in minutes, 15 or more; 0 leaves the schedule out")
+    p.add_argument("--ledger", type=Path, default=None,
+                   help="the ledger that keeps the .qwc GUIDs (default: $QBRECON_LEDGER, else "
+                        "qbrecon-ledger.sqlite here)")
+    p.add_argument("--users", type=Path, default=None,
+                   help="the users file: checks the user exists and takes its company file")
+    p.add_argument("--out", type=Path, required=True, help="the .qwc file to write")
+
+
+@command("qwc", "write the .qwc file that connects a Web Connector to the service", _qwc_args)
+def _qwc(args: argparse.Namespace) -> int:
+    from .errors import SettingsError
+    from .qbd import read_users_file, write_qwc
+    from .qbd.auth import make_users
+
+    company = args.company_file
+    if args.users is not None:
+        users = make_users(read_users_file(args.users))
+        if args.user not in users:
+            raise SettingsError(f"user {args.user!r} is not in the users file", file=str(args.users))
+        bound = users[args.user].company_file
+        if company is None:
+            company = bound
+        elif bound and company.strip().casefold() != bound.casefold():
+            raise SettingsError(f"user {args.user!r} is bound to {bound!r}, not {company!r}",
+                                file=str(args.users))
+    ledger = args.ledger or _default_ledger()
+    path = write_qwc(args.out, url=args.url, user=args.user, ledger=ledger,
+                     company_file=company or "", app_name=args.app_name,
+                     app_description=args.description, support_url=args.support_url,
+                     run_every_minutes=args.minutes or None)
+    _out(f"wrote {path} for user {args.user} and {company or 'whichever company file is open'}")
+    _out(f"its OwnerID and FileID are kept in {ledger}; in QuickBooks: File > Update Web "
+         "Services > Add an Application")
+    return EXIT_OK
+
+
+def _webconnector_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="wc_action", metavar="ACTION")
+    sub.required = True
+    s = sub.add_parser("serve", help="serve the Web Connector service with the built-in server",
+                       description="Serve the Web Connector service (plain http, for localhost; "
+                                   "in production run the WSGI app behind TLS).")
+    s.add_argument("--ledger", type=Path, required=True)
+    s.add_argument("--users", type=Path, required=True,
+                   help="users file (TOML or JSON): user name -> password, or a table with "
+                        "password / password_hash and company_file")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    s.add_argument("--path", default="/qbwc", help="the path shown in the URL (any path is served)")
+    s.add_argument("--allow-remote", action="store_true",
+                   help="listen on a non-loopback address (only behind a TLS proxy)")
+    s.add_argument("--default-item", default=None,
+                   help="service item for billable entries whose batch row has none")
+    s.add_argument("--chunk-size", type=int, default=50, help="TimeTrackingAdd requests per exchange")
+    s.add_argument("--ticket-minutes", type=float, default=30.0,
+                   help="minutes without a call before a session ticket expires")
+    s.add_argument("--no-test-sync", action="store_true",
+                   help="deliver from the first connection (no lists-only test sync)")
+    h = sub.add_parser("hash-password", help="print a password hash for the users file",
+                       description="Read a password (from standard input, or prompted) and print "
+                                   "its salted hash, for password_hash in the users file.")
+    h.add_argument("--stdin", action="store_true", help="read the password from standard input")
+    stat = sub.add_parser("status", help="per company file: queued, pending, sent, failed, last update")
+    stat.add_argument("--ledger", type=Path, required=True)
+    lst = sub.add_parser("lists", help="show (or export) the lists staged by the Web Connector")
+    lst.add_argument("--ledger", type=Path, required=True)
+    lst.add_argument("--company-file", default="")
+    lst.add_argument("--out", type=Path, default=None,
+                     help="a folder to write the staged qbXML responses to (read_qb_lists reads it)")
+    lst.add_argument("--refresh", action="store_true",
+                     help="ask the next update to stage the lists again even if nothing is queued")
+
+
+@command("webconnector", "the QuickBooks Web Connector service: serve, status, lists, hash-password",
+         _webconnector_args)
+def _webconnector(args: argparse.Namespace) -> int:
+    if args.wc_action == "hash-password":
+        return _wc_hash(args)
+    if args.wc_action == "lists":
+        return _wc_lists(args)
+    if args.wc_action == "status":
+        from .qbd import desktop_status
+
+        status = desktop_status(args.ledger)
+        _out(_frame_text(status.astype(object).fillna("")) if len(status) else
+             "nothing queued for QuickBooks Desktop yet")
+        return EXIT_PROBLEMS if len(status) and (status["failed"] > 0).any() else EXIT_OK
+    from .qbd import WebConnectorSettings, read_users_file, webconnector_app
+    from .qbd.server import make_wsgi_server, server_url
+
+    settings = WebConnectorSettings(default_service_item=args.default_item,
+                                    chunk_size=args.chunk_size,
+                                    ticket_ttl=args.ticket_minutes * 60,
+                                    test_sync=not args.no_test_sync)
+    app = webconnector_app(ledger=args.ledger, users=read_users_file(args.users), settings=settings)
+    server = make_wsgi_server(app, args.host, args.port, allow_remote=args.allow_remote)
+    _out(f"qbrecon Web Connector service at {server_url(server, args.path)} "
+         f"(WSDL: ?wsdl); ledger {args.ledger}; users {', '.join(sorted(app.service.users))}")
+    _out("press Ctrl+C to stop")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+def _wc_hash(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .errors import SettingsError
+    from .qbd import hash_password
+
+    if args.stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Web Connector password: ")
+        if getpass.getpass("again: ") != password:
+            raise SettingsError("the two passwords differ")
+    _out(hash_password(password))
+    return EXIT_OK
+
+
+def _wc_lists(args: argparse.Namespace) -> int:
+    from .qbd import export_staged, request_list_staging, staged_lists, staging_info
+
+    if args.refresh:
+        request_list_staging(args.ledger, args.company_file)
+        _out("the next Web Connector update stages the lists again")
+    info = staging_info(args.ledger, args.company_file)
+    if info.empty:
+        _out("no lists staged yet for "
+             f"{args.company_file or 'the open company file'}: run an update in the Web Connector")
+        return EXIT_OK if args.refresh else EXIT_PROBLEMS
+    _out(_frame_text(info))
+    _out(staged_lists(args.ledger, args.company_file).summary())
+    if args.out:
+        files = export_staged(args.ledger, args.out, args.company_file)
+        _out(f"wrote {len(files)} qbXML files to {args.out}")
+    return EXIT_OK
+
+
+def _log_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ledger", type=Path, required=True, help="the ledger file")
+    view = p.add_mutually_exclusive_group()
+    view.add_argument("--runs", action="store_true",
+                      help="list the runs (sends, queues, Web Connector updates) instead")
+    view.add_argument("--deliveries", action="store_true",
+                      help="list each entry's delivery state instead (the transfer history)")
+    p.add_argument("--desktop", action="store_true",
+                   help="only QuickBooks Desktop (Web Connector) rows")
+    p.add_argument("--company-file", default=None,
+                   help="only this QuickBooks Desktop company file (as queued)")
+    p.add_argument("--run", help="only this run")
+    p.add_argument("--entry", help="only this entry id")
+    p.add_argument("--level", choices=["info", "warning", "error"], help="only this level")
+    p.add_argument("--limit", type=int, default=50, help="the newest N rows (default 50; 0 = all)")
+    p.add_argument("--full", action="store_true", help="include the request and response bodies")
+    p.add_argument("--out", type=Path,
+                   help="write the rows to .csv or .xlsx instead of printing them")
+
+
+@command("log", "show the integration log: every run, exchange, request and response", _log_args)
+def _log(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .ledger import Ledger
+
+    if not args.ledger.exists():
+        raise InputError("ledger not found", file=str(args.ledger))
+    target = None if args.company_file is None else "qbd:" + args.company_file.strip()
+    with Ledger(args.ledger) as led:
+        if args.runs:
+            frame = led.runs(target=target)
+            desktop = frame["target"].fillna("").str.startswith("qbd:")
+        elif args.deliveries:
+            frame = led.deliveries(target=target, run_id=args.run,
+                                   entry_ids=[args.entry] if args.entry else None)
+            desktop = frame["target"].str.startswith("qbd:")
+            if not args.full:
+                frame = frame.drop(columns=["payload"])
+        else:
+            frame = led.log_frame(run_id=args.run, target=target, entry_id=args.entry,
+                                  level=args.level)
+            desktop = frame["target"].fillna("").str.startswith("qbd:") | frame["event"].str.startswith("wc_")
+            if not args.full:
+                frame = frame.drop(columns=["request", "response"])
+    if args.desktop:
+        frame = frame[desktop.to_numpy(dtype=bool)]
+    frame = frame.reset_index(drop=True)
+    if args.limit:
+        frame = frame.tail(args.limit)
+    if args.out:
+        if args.out.suffix.lower() == ".xlsx":
+            from ._io import write_workbook
+
+            write_workbook(args.out, {"log": frame})
+        else:
+            from ._io import atomic_path, escape_cell
+
+            with atomic_path(args.out) as tmp:  # formula-like text kept inert, as everywhere
+                frame.astype(object).map(escape_cell).to_csv(tmp, index=False)
+        _out(f"wrote {len(frame)} rows to {args.out}")
+        return EXIT_OK
+    if frame.empty:
+        _out("(nothing recorded)")
+        return EXIT_OK
+    if args.deliveries:
+        _out(frame["state"].value_counts().to_string())
+        _out("")
+    import pandas as pd
+
+    with pd.option_context("display.max_colwidth", 90):
+        _out(_frame_text(frame.astype(object).fillna(""), max_rows=max(len(frame), 20)))
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------- validate
+def _validate_args(p: argparse.ArgumentParser) -> None:
+    from .rules import TARGETS
+
+    p.add_argument("entries", nargs="+", type=Path,
+                   help="time-tracker exports (CSV or XLSX files, or folders)")
+    p.add_argument("--mapping", required=True, type=Path,
+                   help="the mapping: a CSV/XLSX table (kind, source_name, qb_id, qb_name), "
+                        "the mapping store, or a review workbook with the decisions")
+    p.add_argument("--lists", type=Path, action="append", metavar="PATH",
+                   help="QuickBooks lists (file or folder; repeatable): enables the inactive and "
+                        "missing record checks and the QuickBooks full names")
+    p.add_argument("--rules", type=Path, help="rules settings (TOML)")
+    p.add_argument("--ledger", type=Path, help="the ledger: report entries already sent")
+    p.add_argument("--report", type=Path, help="write the review workbook (.xlsx)")
+    p.add_argument("--batch", type=Path, help="write the clean batch (.csv or .xlsx)")
+    p.add_argument("--source", default="auto",
+                   choices=["auto", "clockify", "toggl", "harvest", "qbtime", "generic"],
+                   help="the tracker that made the exports (default: detect)")
+    day = p.add_mutually_exclusive_group()
+    day.add_argument("--dayfirst", dest="dayfirst", action="store_true", default=None,
+                     help="dates are DD/MM/YYYY when the file cannot tell")
+    day.add_argument("--monthfirst", dest="dayfirst", action="store_false",
+                     help="dates are MM/DD/YYYY when the file cannot tell")
+    p.add_argument("--rounding", metavar="MODE:MINUTES",
+                   help='round each entry, e.g. "up:15" (overrides the rules file; "none" for none)')
+    p.add_argument("--target", choices=TARGETS, help="where the batch goes (overrides the rules file)")
+    p.add_argument("--split-long", action="store_true", default=None,
+                   help="split entries over the limit or across midnight instead of rejecting them")
+    p.add_argument("--default-item", metavar="ITEM", help="service item for unmapped tasks")
+    p.add_argument("--show", type=int, default=20, metavar="N",
+                   help="how many failures to print (default 20; the workbook has all)")
+
+
+@command("validate", "check entries against the rules; write the report and the clean batch",
+         _validate_args)
+def _validate(args: argparse.Namespace) -> int:
+    from .batch import build_batch, write_batch
+    from .mapping import read_mapping
+    from .rules import Rules, validate
+    from .sources import read_time_entries
+
+    rules = Rules.from_toml(args.rules) if args.rules else Rules()
+    changes = {k: v for k, v in {
+        "rounding": args.rounding, "target": args.target, "split_long": args.split_long,
+        "default_item": args.default_item}.items() if v is not None}
+    if changes:
+        rules = rules.replace(**changes)
+    mapping = read_mapping(args.mapping)
+    lists = None
+    if args.lists:
+        from .qblists import read_qb_lists
+
+        lists = read_qb_lists(args.lists if len(args.lists) > 1 else args.lists[0])
+    paths = args.entries if len(args.entries) > 1 else args.entries[0]
+    entries = read_time_entries(paths, source=args.source, dayfirst=args.dayfirst)
+    report = validate(entries, mapping, rules=rules, lists=lists, ledger=args.ledger)
+    _out(report.summary_text())
+    if len(report.failures) and args.show > 0:
+        shown = report.details()[["entry_id", "row", "rule", "severity", "message"]]
+        _out("")
+        _out(_frame_text(shown.head(args.show).reset_index(drop=True), max_rows=args.show))
+        if len(shown) > args.show:
+            _out(f"... and {len(shown) - args.show} more failures"
+                 + (" (see the report workbook)" if args.report else " (write them with --report)"))
+    if args.report:
+        report.to_excel(args.report)
+        _out(f"\nwrote the report to {args.report}")
+    if args.batch:
+        batch = build_batch(report)
+        write_batch(batch, args.batch)
+        _out(f"wrote the batch of {len(batch)} clean entries to {args.batch}")
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+# --------------------------------------------------------------------- export
+_EXPORT_FORMATS = {".iif": "iif", ".xml": "qbxml", ".qbxml": "qbxml", ".csv": "csv", ".xlsx": "xlsx"}
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("batch", type=Path, help="a batch written by qbrecon validate --batch (CSV or XLSX)")
+    p.add_argument("--out", required=True, type=Path, help="the file to write")
+    p.add_argument("--format", choices=["iif", "qbxml", "csv", "xlsx"],
+                   help="default: from the --out extension (.iif, .xml/.qbxml, .csv, .xlsx)")
+    p.add_argument("--company", help="IIF: the company name exactly as in QuickBooks")
+    p.add_argument("--company-create-time", help="IIF: COMPANYCREATETIME from a Timer Lists export")
+    p.add_argument("--payroll-item", help="IIF PITEM / qbXML PayrollItemWageRef for every entry")
+    p.add_argument("--class", dest="class_name", help="QuickBooks class for every entry")
+    p.add_argument("--qbxml-version", default="13.0", help="qbXML version (default 13.0)")
+
+
+@command("export", "write a batch as IIF or qbXML for QuickBooks Desktop, or as CSV/XLSX",
+         _export_args)
+def _export(args: argparse.Namespace) -> int:
+    from .batch import read_batch, write_batch
+    from .errors import SettingsError
+
+    fmt = args.format or _EXPORT_FORMATS.get(args.out.suffix.lower())
+    if fmt is None:
+        raise SettingsError(f"cannot tell the format from {args.out.name!r}; pass --format "
+                            "iif, qbxml, csv or xlsx", setting="format")
+    batch = read_batch(args.batch)
+    if fmt == "iif":
+        from .formats.iif import export_iif
+
+        export_iif(batch, args.out, company=args.company,
+                   company_create_time=args.company_create_time,
+                   payroll_item=args.payroll_item, class_name=args.class_name)
+    elif fmt == "qbxml":
+        from .formats.qbxml import export_qbxml
+
+        export_qbxml(batch, args.out, version=args.qbxml_version,
+                     payroll_item=args.payroll_item, class_name=args.class_name)
+    else:
+        write_batch(batch, args.out, format=fmt)
+    _out(f"wrote {len(batch)} entries to {args.out} ({fmt})")
+    return EXIT_OK
+
+
 # ------------------------------------------------------- QuickBooks Online
 def _qbo_args(p: argparse.ArgumentParser, *, ledger: bool = True) -> None:
     g = p.add_argument_group("QuickBooks Online connection")
@@ -327,20 +705,13 @@ def _send_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--concurrency", type=int, default=2, help="batch requests in flight (default 2)")
 
 
-def _read_batch(path: Path):
-    try:
-        from .batch import read_batch  # type: ignore[attr-defined]
-    except ImportError:
-        from .qbo.send import read_batch_file as read_batch
-    return read_batch(path)
-
-
 @command("send", "send a saved batch to QuickBooks Online, each entry exactly once", _send_args)
 def _send(args: argparse.Namespace) -> int:
+    from .batch import read_batch
     from .qbo.send import prepare_batch, send_to_qbo
     from .qbo.tables import write_frame
 
-    batch = _read_batch(args.batch)
+    batch = read_batch(args.batch)
     prepare_batch(batch, file=str(args.batch))  # every problem, with file rows, before connecting
     client = _connect(args)
     with client:
@@ -400,55 +771,6 @@ def _undo(args: argparse.Namespace) -> int:
     if len(failed):
         _out(_frame_text(failed[["entry_id", "qbo_id", "error_code", "message"]].reset_index(drop=True)))
     return EXIT_OK if failed.empty else EXIT_PROBLEMS
-
-
-def _log_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ledger", type=Path, required=True, help="the ledger file")
-    view = p.add_mutually_exclusive_group()
-    view.add_argument("--runs", action="store_true", help="list the runs (sends, undos) instead")
-    view.add_argument("--deliveries", action="store_true", help="list each entry's delivery state instead")
-    p.add_argument("--run", help="only this run")
-    p.add_argument("--entry", help="only this entry id")
-    p.add_argument("--level", choices=["info", "warning", "error"], help="only this level")
-    p.add_argument("--limit", type=int, default=50, help="the newest N rows (default 50; 0 = all)")
-    p.add_argument("--full", action="store_true", help="include the request and response bodies")
-    p.add_argument("--out", type=Path, help="write the rows to .csv or .xlsx instead of printing them")
-
-
-@command("log", "show the integration log: every run, attempt, request and response", _log_args)
-def _log(args: argparse.Namespace) -> int:
-    from .errors import InputError
-    from .ledger import Ledger
-    from .qbo.tables import write_frame
-
-    if not args.ledger.exists():
-        raise InputError("no such ledger", file=str(args.ledger))
-    with Ledger(args.ledger) as led:
-        if args.runs:
-            frame = led.runs()
-        elif args.deliveries:
-            frame = led.deliveries(run_id=args.run, entry_ids=[args.entry] if args.entry else None)
-            if not args.full:
-                frame = frame.drop(columns=["payload"])
-        else:
-            frame = led.log_frame(run_id=args.run, entry_id=args.entry, level=args.level,
-                                  limit=args.limit or None)
-            if not args.full:
-                frame = frame.drop(columns=["request", "response"])
-    if args.limit and (args.runs or args.deliveries):
-        frame = frame.tail(args.limit)
-    if args.out:
-        write_frame(frame.reset_index(drop=True), args.out)
-        _out(f"wrote {len(frame)} rows to {args.out}")
-        return EXIT_OK
-    if frame.empty:
-        _out("(nothing recorded)")
-        return EXIT_OK
-    if args.deliveries:
-        _out(frame["state"].value_counts().to_string())
-        _out("")
-    _out(_frame_text(frame.reset_index(drop=True), max_rows=max(args.limit, 20) if args.limit else 10_000))
-    return EXIT_OK
 
 
 def _fetch_args(p: argparse.ArgumentParser) -> None:

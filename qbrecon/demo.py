@@ -50,6 +50,70 @@ def run_demo(*, out: Path | None = None, echo: Echo = print) -> int:
     lists = qbrecon.read_qb_lists(samples / "qbo")
     echo(_indent(lists.summary()))
 
+    _step(echo, 3, "Suggest matches between tracker names and QuickBooks records")
+    suggestions = qbrecon.suggest_matches(entries, lists)
+    echo(_indent(qbrecon.summarize_matches(suggestions).to_string(index=False)))
+    review = qbrecon.write_review_workbook(suggestions, out / "review.xlsx", lists=lists)
+    echo(f"   review workbook for the accountant: {review}")
+
+    _step(echo, 4, "The accountant's decisions")
+    inactive = set(lists.people().query("~active")["name"]) | set(
+        lists.customers.query("~active")["full_name"])
+    answered = _play_accountant(review, samples / "expected_matches.csv", inactive)
+    echo(f"   (the demo plays the accountant: {answered} open rows answered from "
+         "expected_matches.csv, names whose QuickBooks record is inactive rejected; "
+         "the rest were pre-filled 'accept')")
+    mapping = qbrecon.read_review_workbook(review)
+    decisions = qbrecon.read_review_decisions(review)
+    store = qbrecon.remember(None, decisions, by="demo", how="review workbook")
+    qbrecon.write_mapping_store(store, out / "mapping.csv")
+    rejected = int((decisions["decision"] == "rejected").sum())
+    echo(f"   {len(mapping)} names mapped, {rejected} rejected (no QuickBooks record yet); "
+         f"remembered in {out / 'mapping.csv'}")
+
+    _step(echo, 5, "Validate every entry against the rules")
+    rules = qbrecon.Rules(rounding=qbrecon.Rounding("up", 6))
+    ledger_path = out / "ledger.sqlite"
+    report = qbrecon.validate(entries, mapping, rules=rules, lists=lists, ledger=ledger_path)
+    echo(_indent(report.summary_text()))
+    report.to_excel(out / "report.xlsx")
+    echo(f"   report workbook (every failure beside its source row): {out / 'report.xlsx'}")
+
+    _step(echo, 6, "Build the QuickBooks-ready batch")
+    batch = qbrecon.build_batch(report)
+    qbrecon.write_batch(batch, out / "batch.csv")
+    echo(f"   {len(batch)} entries, {(batch['hours'] * 60 + batch['minutes']).sum() / 60:.2f} hours "
+         f"(rounded up to 6 minutes per entry) -> {out / 'batch.csv'}")
+
     echo("")
     echo("Done.")
     return 0
+
+
+def _play_accountant(workbook: Path, truth_csv: Path, inactive: set[str]) -> int:
+    """Fill every empty decision cell the way the sample firm's accountant would: the true
+    record, or "reject" where there is none or it is inactive."""
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from .review import KIND_SHEETS
+
+    truth = pd.read_csv(truth_csv, dtype=str, keep_default_na=False)
+    answers = {(r.kind, r.source_name): r.qb_name if r.qb_name and r.qb_name not in inactive
+               else "reject" for r in truth.itertuples()}
+    wb = load_workbook(workbook)
+    answered = 0
+    for kind, sheet in KIND_SHEETS.items():
+        if sheet not in wb.sheetnames:
+            continue
+        ws = wb[sheet]
+        header = [c.value for c in ws[1]]
+        name_col, decision_col = header.index("source name") + 1, header.index("decision") + 1
+        for r in range(2, ws.max_row + 1):
+            cell = ws.cell(r, decision_col)
+            source = ws.cell(r, name_col).value
+            if not cell.value and (kind, source) in answers:
+                cell.value = answers[(kind, source)]
+                answered += 1
+    wb.save(workbook)
+    return answered

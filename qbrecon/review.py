@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import schema as S
-from ._io import FORMULA_PREFIXES, atomic_path, escape_cell, unescape_text, write_sheets
+from ._io import atomic_path, escape_cell, text_cell, unescape_text, write_workbook
 from .errors import InputError, Problem
 
 log = logging.getLogger("qbrecon")
@@ -695,7 +695,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, *, sheet: str = "Shee
         _atomic_write(path, lambda f: f.write(buf.getvalue().encode("utf-8-sig")))
     elif suffix == ".xlsx":
         try:
-            write_sheets(path, {sheet: df})
+            write_workbook(path, {sheet: df})
         except OSError as exc:
             raise InputError(f"cannot write the file: {exc}", file=str(path)) from None
     else:
@@ -745,10 +745,7 @@ def _put(ws, row: int, col: int, value):
     if value is None:
         return cell
     if isinstance(value, str):
-        cell.value = value
-        cell.data_type = "s"  # openpyxl would store "=..." as a formula
-        if value.startswith(FORMULA_PREFIXES):
-            cell.quotePrefix = True  # Excel keeps it text when the cell is edited
+        text_cell(cell, value)
     else:
         cell.value = value.item() if hasattr(value, "item") else value
     return cell

@@ -162,6 +162,24 @@ BATCH_COLUMNS: list[str] = list(BATCH_DTYPES)
 #: optional batch columns that senders use when present
 BATCH_EXTRA_DTYPES: dict[str, str] = {NAME_OF: STRING, ITEM_NAME: STRING, FINGERPRINT: STRING}
 
+# --------------------------------------------------------- validated entries
+SPLIT_FROM = "split_from"  # the original entry id of a piece made by split_long ("" otherwise)
+FAILED_RULES = "failed_rules"  # rejected entries: the error-level rules they broke, comma-joined
+
+#: columns validation adds to the entries in Report.clean and Report.rejected
+VALIDATED_DTYPES: dict[str, str] = {
+    DURATION_ROUNDED: TIMEDELTA,
+    EMPLOYEE_ID: STRING,
+    EMPLOYEE_NAME: STRING,
+    NAME_OF: STRING,
+    CUSTOMER_ID: STRING,
+    CUSTOMER_NAME: STRING,
+    ITEM_ID: STRING,
+    ITEM_NAME: STRING,
+    FINGERPRINT: STRING,
+    SPLIT_FROM: STRING,
+}
+
 # ------------------------------------- match evidence, remembered decisions, new records
 ENTRIES = "entries"  # how many time entries stand behind a source name
 MARGIN = "margin"  # this candidate's score minus the best other candidate's

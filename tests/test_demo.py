@@ -13,4 +13,8 @@ def test_demo_runs_and_narrates(tmp_path):
     out = run.stdout
     assert "336 time entries from clockify, harvest, toggl" in out
     assert "customers include 12 sub-customers/jobs" in out
+    assert "31 names mapped, 4 rejected" in out
+    assert "336 entries checked" in out and "too_long(23:55)" in out
+    for name in ("review.xlsx", "mapping.csv", "report.xlsx", "batch.csv"):
+        assert (tmp_path / name).stat().st_size > 0, name
     assert "Traceback" not in run.stderr

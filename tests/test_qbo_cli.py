@@ -124,7 +124,7 @@ def test_a_bad_batch_file_exits_2_and_names_every_row(setup, tmp_path, emu):
     assert "row 3, column 'minutes'" in r.stderr and "row 5, column 'billable_status'" in r.stderr
     assert emu.stats["api_requests"] == 0
     missing = qbrecon("send", tmp_path / "nope.csv", "--ledger", ledger, "--token-file", token_file)
-    assert missing.returncode == 2 and "no such file" in missing.stderr
+    assert missing.returncode == 2 and "no such batch file" in missing.stderr
 
 
 def test_log_shows_runs_attempts_and_writes_safe_xlsx(emu, setup, tmp_path):

@@ -477,13 +477,14 @@ def test_undo_refuses_unknown_runs(client, tmp_path):
     ("column", "value", "expected"),
     [
         (S.EMPLOYEE_ID, "", "no QuickBooks employee"),
-        (S.MINUTES, 75, "minutes must be between 0 and 59"),
-        (S.HOURS, -1, "hours must be between 0 and 8760"),
+        (S.MINUTES, 75, "minutes must be 0 to 59"),
+        (S.HOURS, -1, "hours cannot be negative"),
+        (S.HOURS, 9000, "at most 8760 hours"),
         (S.BILLABLE_STATUS, "HasBeenBilled", "Billable or NotBillable"),
         (S.CUSTOMER_ID, "", "billable entry needs a customer"),
         (S.HOURLY_RATE, float("nan"), "needs an hourly rate"),
         (S.DESCRIPTION, "x" * 3990, "longer than"),
-        (S.ENTRY_ID, "e00000", "appears twice"),
+        (S.ENTRY_ID, "e00000", "occurs more than once"),
         (S.NAME_OF, "Other", "Employee or Vendor"),
     ],
 )

@@ -158,7 +158,7 @@ def test_read_review_reports_files_that_are_not_workbooks(tmp_path):
     with pytest.raises(InputError, match="not an Excel workbook"):
         read_review_workbook(bad)
     other = tmp_path / "other.xlsx"
-    R.write_sheets(other, {"Sheet": pd.DataFrame({"a": [1]})})
+    R.write_workbook(other, {"Sheet": pd.DataFrame({"a": [1]})})
     with pytest.raises(InputError, match="not a review workbook"):
         read_review_workbook(other)
 
@@ -262,7 +262,9 @@ def test_new_records_files(tmp_path):
     x = write_new_records(new, tmp_path / "new.xlsx")
     ws = load_workbook(x).active
     assert [c.value for c in ws[1]][:3] == [S.KIND, S.NAME, S.PARENT_FULL_NAME]
-    assert ws.cell(3, 2).data_type == "s" and not str(ws.cell(3, 2).value).startswith("=")
+    # a text cell with Excel's quote prefix: shown as typed, never evaluated
+    sneaky = ws.cell(3, 2)
+    assert (sneaky.value, sneaky.data_type, sneaky.quotePrefix) == ("=Sneaky", "s", True)
     iif = write_new_records(new, tmp_path / "new.iif").read_bytes().decode("cp1252")
     lines = iif.split("\r\n")
     assert lines[0] == "!EMP\tNAME\tFIRSTNAME\tLASTNAME\tEMAIL"

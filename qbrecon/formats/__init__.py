@@ -10,8 +10,10 @@ Modules:
 
 * :mod:`qbrecon.formats.qbojson` — QuickBooks Online API query responses (JSON).
 * :mod:`qbrecon.formats.qboexport` — QuickBooks Online list exports (CSV/XLSX tables).
-* :mod:`qbrecon.formats.iif` — QuickBooks Desktop IIF (list export sections).
-* :mod:`qbrecon.formats.qbxml` — QuickBooks Desktop qbXML (list query responses).
+* :mod:`qbrecon.formats.iif` — QuickBooks Desktop IIF (list export sections; and
+  :func:`~qbrecon.formats.iif.export_iif`, timer activities out).
+* :mod:`qbrecon.formats.qbxml` — QuickBooks Desktop qbXML (list query responses; and
+  ``TimeTrackingAddRq`` building, :func:`~qbrecon.formats.qbxml.export_qbxml`).
 """
 
 from __future__ import annotations

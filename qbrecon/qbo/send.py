@@ -107,37 +107,49 @@ def _new_batch_request_id() -> str:
 
 # ------------------------------------------------------------------ the batch
 def prepare_batch(batch: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
-    """Check a batch for sending and fill the optional columns; the input is not modified.
+    """Check a batch for QuickBooks Online and fill the optional columns; the input is not
+    modified.
 
-    Returns the batch with :data:`~qbrecon.schema.BATCH_COLUMNS` plus ``name_of``
-    (default Employee), ``item_name`` and ``fingerprint`` (a content hash when absent).
+    The checks every batch gets (:func:`qbrecon.batch.check_batch`: ids, dates, minutes,
+    statuses...) plus what QuickBooks Online needs: an employee or vendor *id*, a customer
+    and a rate on billable entries, at most 8760 hours, and room for qbrecon's marker in
+    the 4000-character Description. Every problem is reported at once.
+
+    Returns:
+        the batch with :data:`~qbrecon.schema.BATCH_COLUMNS` plus ``name_of`` (default
+        Employee), ``item_name`` and ``fingerprint`` (a content hash where absent).
 
     Raises:
-        InputError: listing every problem at once (missing columns, wrong types,
-            duplicate entry ids, values QuickBooks would refuse).
+        InputError: listing every problem at once, with the entry, row and column.
     """
+    from ..batch import check_batch
+
     if not isinstance(batch, pd.DataFrame):
         raise InputError(
             f"the batch must be a pandas DataFrame, not {type(batch).__name__}", file=file
         )
-    b = S.conform(batch, S.BATCH_DTYPES, what="batch", file=file).reset_index(drop=True)
-    for col in (
-        S.ENTRY_ID,
-        S.EMPLOYEE_ID,
-        S.EMPLOYEE_NAME,
-        S.CUSTOMER_ID,
-        S.CUSTOMER_NAME,
-        S.ITEM_ID,
-        S.BILLABLE_STATUS,
-        S.DESCRIPTION,
-    ):
-        b[col] = b[col].fillna("").str.strip() if col != S.DESCRIPTION else b[col].fillna("")
-    for col in S.BATCH_EXTRA_DTYPES:
-        if col in b.columns:
-            b[col] = b[col].astype(S.STRING).fillna("")
-        else:
-            b[col] = pd.Series([""] * len(b), index=b.index, dtype=S.STRING)
-    b[S.NAME_OF] = b[S.NAME_OF].str.strip().str.title().replace("", "Employee")
+    first_row = 2 if file is not None else 1  # as check_batch counts rows
+    found: list[tuple[int, Problem]] = []
+    try:
+        b = check_batch(batch, file=file)
+    except InputError as exc:
+        if not exc.problems or any(p.row is None for p in exc.problems):
+            raise  # missing columns or unreadable types: nothing more to check
+        found = [(int(p.row) - first_row, p) for p in exc.problems]  # type: ignore[arg-type]
+        extras = {c: "" for c in S.BATCH_EXTRA_DTYPES if c not in batch.columns}
+        b = S.conform(
+            batch.assign(**extras),
+            {**S.BATCH_DTYPES, **S.BATCH_EXTRA_DTYPES},
+            what="batch",
+            file=file,
+            extra=False,
+        ).reset_index(drop=True)
+        for col, dtype in {**S.BATCH_DTYPES, **S.BATCH_EXTRA_DTYPES}.items():
+            if dtype == S.STRING:
+                b[col] = b[col].fillna("")
+    for col in (S.ENTRY_ID, S.EMPLOYEE_ID, S.CUSTOMER_ID, S.ITEM_ID, S.BILLABLE_STATUS, S.NAME_OF):
+        b[col] = b[col].str.strip()
+    b[S.NAME_OF] = b[S.NAME_OF].replace("", "Employee")
     if (b[S.FINGERPRINT] == "").any():
         content = hash_rows(b, [c for c in S.BATCH_COLUMNS if c != S.ENTRY_ID])
         b[S.FINGERPRINT] = b[S.FINGERPRINT].mask(b[S.FINGERPRINT] == "", content)
@@ -146,38 +158,23 @@ def prepare_batch(batch: pd.DataFrame, *, file: str | None = None) -> pd.DataFra
     limit = MAX_DESCRIPTION - MARKER_LENGTH - 1
     billable = b[S.BILLABLE_STATUS] == "Billable"
     checks: list[tuple[pd.Series, str, str]] = [
-        (ids == "", S.ENTRY_ID, "the entry id is empty"),
-        (
-            ids.duplicated(keep="first") & (ids != ""),
-            S.ENTRY_ID,
-            "the entry id appears twice in the batch",
-        ),
-        (b[S.TXN_DATE].isna(), S.TXN_DATE, "no date"),
         (b[S.EMPLOYEE_ID] == "", S.EMPLOYEE_ID, "no QuickBooks employee or vendor id"),
-        (~b[S.NAME_OF].isin(["Employee", "Vendor"]), S.NAME_OF, "must be Employee or Vendor"),
-        ((b[S.HOURS] < 0) | (b[S.HOURS] > 8760), S.HOURS, "hours must be between 0 and 8760"),
-        ((b[S.MINUTES] < 0) | (b[S.MINUTES] > 59), S.MINUTES, "minutes must be between 0 and 59"),
+        (b[S.HOURS] > 8760, S.HOURS, "QuickBooks takes at most 8760 hours"),
         ((b[S.HOURS] == 8760) & (b[S.MINUTES] > 0), S.MINUTES, "at 8760 hours, minutes must be 0"),
-        ((b[S.HOURS] == 0) & (b[S.MINUTES] == 0), S.HOURS, "the duration is zero"),
-        (
-            ~b[S.BILLABLE_STATUS].isin(["Billable", "NotBillable"]),
-            S.BILLABLE_STATUS,
-            "must be Billable or NotBillable",
-        ),
         (billable & (b[S.CUSTOMER_ID] == ""), S.CUSTOMER_ID, "a billable entry needs a customer"),
         (
             billable & b[S.HOURLY_RATE].isna(),
             S.HOURLY_RATE,
             "a billable entry needs an hourly rate",
         ),
-        (b[S.HOURLY_RATE] < 0, S.HOURLY_RATE, "the hourly rate cannot be negative"),
         (
             b[S.DESCRIPTION].str.len() > limit,
             S.DESCRIPTION,
-            f"longer than {limit} characters (QuickBooks allows {MAX_DESCRIPTION} including qbrecon's marker)",
+            f"longer than {limit} characters (QuickBooks allows {MAX_DESCRIPTION} including "
+            "qbrecon's marker)",
         ),
     ]
-    found: list[tuple[int, Problem]] = []
+    own: list[tuple[int, Problem]] = []
     for mask, column, message in checks:
         mask = mask.fillna(False).astype(bool)
         for pos in np.flatnonzero(mask.to_numpy()):
@@ -185,11 +182,14 @@ def prepare_batch(batch: pd.DataFrame, *, file: str | None = None) -> pd.DataFra
             problem = Problem(
                 f"entry {ids.iat[pos] or '(no id)'}: {message}",
                 file=file,
-                row=int(pos) + 2 if file else None,
+                row=int(pos) + first_row,
                 column=column,
                 value=None if column == S.DESCRIPTION else (None if pd.isna(value) else value),
             )
-            found.append((int(pos), problem))
+            own.append((int(pos), problem))
+    # on a cell both flag, the QuickBooks Online reason is the more precise one
+    mine = {(pos, p.column) for pos, p in own}
+    found = [(pos, p) for pos, p in found if (pos, p.column) not in mine] + own
     if found:
         found.sort(key=lambda t: t[0])  # entry order; stable, so check order within an entry
         raise InputError(
@@ -1682,82 +1682,12 @@ def _create_one(
     return {S.STATUS: "created", S.QB_ID: qid, S.MESSAGE: f"created {qb_type} {qid}"}
 
 
-# ------------------------------------------------------------------ batch files
-def read_batch_file(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a saved batch (CSV or XLSX) into a frame of the batch columns.
-
-    Raises:
-        InputError: unreadable file, missing columns or unreadable values (all listed).
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm"):
-            raw = pd.read_excel(path, dtype=object)
-        elif suffix in (".csv", ".txt"):
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        else:
-            raise InputError("a batch file must be .csv or .xlsx", file=str(path))
-    except FileNotFoundError:
-        raise InputError("no such file", file=str(path)) from None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the batch ({exc})", file=str(path)) from None
-    except Exception as exc:  # openpyxl/zipfile errors on a damaged workbook
-        raise InputError(
-            f"cannot read the batch ({type(exc).__name__}: {exc})", file=str(path)
-        ) from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    missing = [c for c in S.BATCH_COLUMNS if c not in raw.columns]
-    if missing:
-        raise InputError(
-            "the batch file lacks required columns",
-            file=str(path),
-            problems=[Problem("missing column", column=c) for c in missing],
-        )
-    problems: list[Problem] = []
-    out = raw.copy()
-    for col, conv in (
-        (S.TXN_DATE, "date"),
-        (S.HOURS, "int"),
-        (S.MINUTES, "int"),
-        (S.HOURLY_RATE, "float"),
-    ):
-        text = raw[col].astype(object).where(raw[col].notna(), "").astype(str).str.strip()
-        if conv == "date":
-            val = pd.to_datetime(text.where(text != ""), errors="coerce", format="mixed")
-        else:
-            val = pd.to_numeric(text.where(text != ""), errors="coerce")
-        bad = val.isna() & (text != "")
-        if conv == "int":
-            bad |= val.notna() & (val != val.round())
-            bad |= text == ""
-        for pos in np.flatnonzero(bad.to_numpy()):
-            problems.append(
-                Problem(
-                    f"not a {'whole number' if conv == 'int' else conv}",
-                    file=str(path),
-                    row=int(pos) + 2,
-                    column=col,
-                    value=text.iat[pos],
-                )
-            )
-        out[col] = val
-    if problems:
-        raise InputError("the batch file has unreadable values", file=str(path), problems=problems)
-    out[S.HOURS] = out[S.HOURS].astype("int64")
-    out[S.MINUTES] = out[S.MINUTES].astype("int64")
-    for col in (c for c in out.columns if c not in (S.TXN_DATE, S.HOURS, S.MINUTES, S.HOURLY_RATE)):
-        out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str).astype(S.STRING)
-    return out
-
-
 __all__ = [
     "DRY_RUN_COLUMNS",
     "build_payloads",
     "create_missing",
     "marker_for",
     "prepare_batch",
-    "read_batch_file",
     "send_to_qbo",
     "undo_send",
 ]

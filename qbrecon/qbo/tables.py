@@ -1,7 +1,7 @@
-"""Write result and log frames to CSV or XLSX for people to read.
+"""Write result frames to CSV or XLSX for people to read, through qbrecon's shared writers.
 
-XLSX cells whose text starts with ``=``, ``+``, ``-`` or ``@`` are written as text, never
-as formulas, so a description such as ``=HYPERLINK(...)`` cannot run in Excel.
+Text that a spreadsheet would run (starting with ``=``, ``+``, ``-`` or ``@``) stays inert:
+a quoted text cell in XLSX, a leading apostrophe in CSV (see :mod:`qbrecon._io`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._io import atomic_path, escape_cell, write_workbook
 from ..errors import InputError
-
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str], *, sheet: str = "data") -> Path:
@@ -24,46 +23,16 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str], *, sheet: str
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return write_workbook(path, {sheet: frame})
+    if suffix != ".csv":
+        raise InputError("results can be written as .csv or .xlsx", file=str(path))
     try:
-        if suffix == ".csv":
-            frame.to_csv(path, index=False)
-        elif suffix == ".xlsx":
-            _write_xlsx(frame, path, sheet)
-        else:
-            raise InputError("results can be written as .csv or .xlsx", file=str(path))
+        with atomic_path(path) as tmp:
+            frame.astype(object).map(escape_cell).to_csv(tmp, index=False)
     except OSError as exc:
-        raise InputError(f"cannot write the file ({exc.strerror})", file=str(path)) from None
+        raise InputError(f"cannot write the file ({exc.strerror or exc})", file=str(path)) from None
     return path
-
-
-def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet[:31]
-    ws.append([str(c) for c in frame.columns])
-    for values in frame.itertuples(index=False, name=None):
-        ws.append([_cell(v) for v in values])
-    for cells in ws.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
-                cell.data_type = "s"  # text, not a formula
-                cell.quotePrefix = True
-    ws.freeze_panes = "A2"
-    wb.save(path)
-
-
-def _cell(value):
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, dict | list):
-        return str(value)
-    return value
 
 
 __all__ = ["write_frame"]

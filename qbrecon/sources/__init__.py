@@ -262,13 +262,13 @@ def summarize_entries(entries: pd.DataFrame) -> str:
 
 def write_entries(entries: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write canonical entries as CSV or XLSX (by suffix); XLSX text cells are escaped."""
-    from .._io import atomic_path, write_sheets
+    from .._io import atomic_path, write_workbook
 
     p = Path(path)
+    if p.suffix.lower() == ".xlsx":
+        return write_workbook(p, {"entries": entries})
     out = entries.copy()
     out[S.DURATION] = out[S.DURATION].dt.total_seconds().map(_hms)
-    if p.suffix.lower() == ".xlsx":
-        return write_sheets(p, {"entries": out})
     if p.suffix.lower() != ".csv":
         raise SettingsError(f"cannot write {p.suffix!r}; use .csv or .xlsx", setting="out")
     with atomic_path(p) as tmp:

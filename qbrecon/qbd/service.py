@@ -1,0 +1,1125 @@
+"""The Web Connector service: the SOAP operations and the session they drive.
+
+The QuickBooks Web Connector (QBWC) on the customer's Windows machine calls in on a
+schedule. One *session* (an "update" in QBWC's words) goes::
+
+    serverVersion, clientVersion, authenticate           -> ticket, or "none" / "nvu" / "busy"
+    sendRequestXML  -> qbXML request   \
+    receiveResponseXML -> 0..99 / 100   >  repeated until 100 (or < 0: getLastError)
+    closeConnection -> one-line summary
+
+and does, in order:
+
+1. **recover**: entries left ``pending`` by a lost response are looked up in QuickBooks
+   (TimeTracking query by date, ExternalGUIDs matched here): found ones are marked sent,
+   the rest queued again, so nothing is entered twice;
+2. **stage the lists**: employees, vendors, customers (paged with an iterator), service
+   items (paged), payroll wage items, classes, all active and inactive; the raw responses
+   are kept in the ledger (:func:`staged_lists` loads them);
+3. **deliver** the queued entries as ``TimeTrackingAddRq`` chunks (one request id and one
+   ExternalGUID per entry), recording the intent before each request and each entry's
+   status after it.
+
+The first session of a company file is a *test sync*: lists only, nothing delivered.
+All state lives in the ledger's SQLite file, so several worker processes can serve one
+ledger; every exchange is written to the integration log (never passwords or tickets).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import schema as S
+from ..errors import InputError, QbreconError, SettingsError
+from ..formats.qbxml import external_guid, message_set, time_tracking_add_requests
+from ..ledger import Ledger, now, request_id_for
+from . import messages as M
+from . import store
+from ._xmlsafe import XMLRejected
+from .auth import WebConnectorUser, check_login, make_users
+from .queue import payload_frame, target_for
+from .soap import SoapCall, SoapFault
+
+log = logging.getLogger("qbrecon")
+
+#: entries whose request may be retried automatically at most this many times
+MAX_ATTEMPTS = 3
+#: queued entries whose requests are built in one go (then sent chunk by chunk)
+_BLOCK = 1000
+_LOG_TEXT_LIMIT = 2_000_000  # characters of request/response text kept per log row
+
+
+@dataclass(frozen=True)
+class WebConnectorSettings:
+    """How the Web Connector service behaves. Every field has a sensible default.
+
+    Attributes:
+        ticket_ttl: seconds without a call after which a session's ticket expires.
+        max_failures: failed logins of one user name within ``failure_window`` seconds
+            that lock it for ``lockout`` seconds.
+        failure_window: see ``max_failures``.
+        lockout: see ``max_failures``.
+        max_body: the largest request accepted, in bytes (larger: HTTP 413).
+        chunk_size: TimeTrackingAdd requests per ``sendRequestXML``.
+        page_size: records per page of an iterator query (``MaxReturned``).
+        default_service_item: the service item for billable time whose batch row has
+            none: a name (full name) or ListID, or a mapping of company file ("" for the
+            open file) to one. Checked against the staged items before use.
+        stage_lists: stage the lists in every session that has work (else only in the
+            test sync, when asked with :func:`request_list_staging`, or when stale).
+        lists_max_age: seconds after which the staged lists are refreshed even when
+            nothing is queued (None: never for age alone).
+        test_sync: the first session of a company file stages lists and sends nothing.
+        takeover_after: seconds a session must have been idle before a new login for the
+            same company file replaces it (a Web Connector that crashed mid-update);
+            before that the new login gets ``busy``. Entries the old session left in
+            flight are confirmed against QuickBooks by the new one.
+        qbxml_version: the highest qbXML version spoken (lowered to what QuickBooks
+            reports; 6.0 at least, ExternalGUID needs 9.0).
+        min_client_version: Web Connector versions below this get a warning.
+    """
+
+    ticket_ttl: float = 1800.0
+    max_failures: int = 5
+    failure_window: float = 900.0
+    lockout: float = 900.0
+    max_body: int = 10 * 1024 * 1024
+    chunk_size: int = 50
+    page_size: int = 500
+    default_service_item: str | Mapping[str, str] | None = None
+    stage_lists: bool = True
+    lists_max_age: float | None = 24 * 3600.0
+    test_sync: bool = True
+    takeover_after: float = 120.0
+    qbxml_version: str = "13.0"
+    min_client_version: str = "2.1"
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("ticket_ttl", "failure_window", "lockout", "takeover_after"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{name} must be more than 0 seconds")
+        for name, low, high in (("max_failures", 1, 1000), ("chunk_size", 1, 500),
+                                ("page_size", 1, 10000), ("max_body", 1024, 1 << 31)):
+            v = getattr(self, name)
+            if not isinstance(v, int) or not low <= v <= high:
+                problems.append(f"{name} must be a whole number from {low} to {high}")
+        v = M.version_tuple(self.qbxml_version)
+        if v is None or v < (6, 0):
+            problems.append("qbxml_version must be 6.0 or later, like '13.0'")
+        if self.lists_max_age is not None and not self.lists_max_age > 0:
+            problems.append("lists_max_age must be more than 0 seconds, or None")
+        if problems:
+            raise SettingsError("Web Connector settings: " + "; ".join(problems),
+                                setting="WebConnectorSettings")
+
+    def default_item_for(self, company_file: str) -> str:
+        d = self.default_service_item
+        if d is None:
+            return ""
+        if isinstance(d, str):
+            return d.strip()
+        return str(d.get(company_file, d.get("", "")) or "").strip()
+
+
+def _ticket_hash(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode("utf-8")).hexdigest()
+
+
+def _prefix(ticket: str) -> str:
+    return ticket[:8] + "…" if ticket else "-"
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= _LOG_TEXT_LIMIT:
+        return text
+    return text[:_LOG_TEXT_LIMIT] + f"\n… ({len(text) - _LOG_TEXT_LIMIT:,} more characters)"
+
+
+@dataclass
+class _Session:
+    ticket_hash: str
+    prefix: str
+    user: str
+    target: str
+    company_file: str
+    run_id: str
+    expires_at: float
+    closed_at: float | None
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def _session(r: Any) -> _Session:
+    return _Session(r["ticket_hash"], r["ticket_prefix"], r["user_name"], r["target"],
+                    r["company_file"], r["run_id"], r["expires_at"], r["closed_at"],
+                    json.loads(r["state"]))
+
+
+class WebConnectorService:
+    """The operations of the Web Connector, each a method named as in the WSDL.
+
+    Use :func:`webconnector_app` for the WSGI app; this class is its engine, callable
+    directly (tests, notebooks) with :meth:`call`.
+
+    Args:
+        ledger: the ledger (path or object). Each worker process opens its own
+            connection to the file.
+        users: Web Connector user names mapped to a password, or to a mapping with
+            ``password`` (or ``password_hash``) and ``company_file``; see
+            :func:`qbrecon.qbd.auth.make_users`. Only salted hashes are kept.
+        settings: a :class:`WebConnectorSettings`.
+        clock: seconds since the epoch (for tests); defaults to :func:`time.time`.
+    """
+
+    def __init__(
+        self,
+        *,
+        ledger: Ledger | str | os.PathLike[str],
+        users: Mapping[str, Any],
+        settings: WebConnectorSettings | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.users: dict[str, WebConnectorUser] = make_users(users)
+        self.settings = settings if settings is not None else WebConnectorSettings()
+        self._clock = clock or time.time
+        self._given = ledger if isinstance(ledger, Ledger) else None
+        self._path = Path(ledger.path if isinstance(ledger, Ledger) else ledger)
+        self._led: Ledger | None = None
+        self._pid: int | None = None
+        self._local = threading.local()
+        self.ledger  # noqa: B018 - open now: a bad ledger fails at start, not at first call
+
+    # ----------------------------------------------------------------- plumbing
+    @property
+    def ledger(self) -> Ledger:
+        """This process's connection to the ledger (reopened after a fork)."""
+        pid = os.getpid()
+        if self._led is None or self._pid != pid:
+            if self._given is not None and self._pid is None:
+                self._led = self._given
+            else:
+                self._led = Ledger(self._path)
+            self._pid = pid
+            store.ensure(self._led)
+        return self._led
+
+    def call(self, call: SoapCall) -> str | int | list[str]:
+        """Run one parsed SOAP call and return its result value."""
+        try:
+            return self._dispatch(call)
+        finally:
+            self._flush()
+
+    def _dispatch(self, call: SoapCall) -> str | int | list[str]:
+        p = call.params
+        op = call.operation
+        if op == "serverVersion":
+            return self.serverVersion()
+        if op == "clientVersion":
+            return self.clientVersion(p["strVersion"])
+        if op == "authenticate":
+            return self.authenticate(p["strUserName"], p["strPassword"])
+        if op == "sendRequestXML":
+            return self.sendRequestXML(p["ticket"], p["strHCPResponse"], p["strCompanyFileName"],
+                                       p["qbXMLCountry"], p["qbXMLMajorVers"], p["qbXMLMinorVers"])
+        if op == "receiveResponseXML":
+            return self.receiveResponseXML(p["ticket"], p["response"], p["hresult"], p["message"])
+        if op == "connectionError":
+            return self.connectionError(p["ticket"], p["hresult"], p["message"])
+        if op == "getLastError":
+            return self.getLastError(p["ticket"])
+        if op == "closeConnection":
+            return self.closeConnection(p["ticket"])
+        if op == "getInteractiveURL":
+            return self.getInteractiveURL(p["wcTicket"], p["sessionID"])
+        if op == "interactiveDone":
+            return self.interactiveDone(p["wcTicket"])
+        if op == "interactiveRejected":
+            return self.interactiveRejected(p["wcTicket"], p["reason"])
+        raise SoapFault(f"unknown operation {op!r}")
+
+    # Log rows of one call are buffered and written in the transaction that saves the
+    # session (or at the end of the call): one commit per call instead of one per row.
+    def _buffer(self) -> list[dict[str, Any]]:
+        buf = getattr(self._local, "rows", None)
+        if buf is None:
+            buf = self._local.rows = []
+        return buf
+
+    def _log(self, event: str, s: _Session | None = None, *, level: str = "info",
+             message: str = "", **kw: Any) -> None:
+        self._buffer().append({
+            "event": event, "level": level, "message": message,
+            "run_id": s.run_id if s else kw.pop("run_id", None),
+            "target": s.target if s else kw.pop("target", None), **kw})
+
+    def _log_rows(self, rows: list[dict[str, Any]]) -> None:
+        self._buffer().extend(rows)
+
+    def _later(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Run ``sql`` in the transaction that next saves the session (or ends the call)."""
+        if getattr(self._local, "sql", None) is None:
+            self._local.sql = []
+        self._local.sql.append((sql, params))
+
+    def _take(self) -> tuple[list[tuple[str, tuple[Any, ...]]], list[dict[str, Any]]]:
+        sql, rows = getattr(self._local, "sql", None) or [], self._buffer()
+        self._local.sql, self._local.rows = [], []
+        return sql, rows
+
+    def _flush(self) -> None:
+        sql, rows = self._take()
+        if sql or rows:
+            with self.ledger._tx() as cur:
+                for stmt, params in sql:
+                    cur.execute(stmt, params)
+                store.log_rows(cur, rows)
+
+    def _load(self, ticket: str) -> _Session | None:
+        if not ticket:
+            return None
+        rows = store.query(self.ledger, "SELECT * FROM qbwc_sessions WHERE ticket_hash = ?",
+                           (_ticket_hash(ticket),))
+        if not rows:
+            return None
+        return _session(rows[0])
+
+    def _live(self, ticket: str, op: str) -> _Session | None:
+        """The open, unexpired session of ``ticket``, its expiry pushed back; else None."""
+        s = self._load(ticket)
+        t = self._clock()
+        if s is None:
+            self._log("wc_bad_ticket", level="warning",
+                      message=f"{op}: unknown ticket {_prefix(ticket)}")
+            return None
+        if s.closed_at is not None:
+            self._log("wc_bad_ticket", s, level="warning",
+                      message=f"{op}: ticket {s.prefix} belongs to a closed session")
+            return None
+        if s.expires_at <= t:
+            self._expire(s)
+            self._log("wc_bad_ticket", s, level="warning",
+                      message=f"{op}: ticket {s.prefix} expired")
+            return None
+        s.expires_at = t + self.settings.ticket_ttl
+        return s
+
+    def _save(self, s: _Session) -> None:
+        sql, rows = self._take()
+        with self.ledger._tx() as cur:
+            for stmt, params in sql:
+                cur.execute(stmt, params)
+            cur.execute(
+                "UPDATE qbwc_sessions SET state = ?, expires_at = ?, closed_at = ? "
+                "WHERE ticket_hash = ?",
+                (json.dumps(s.state), s.expires_at, s.closed_at, s.ticket_hash),
+            )
+            store.log_rows(cur, rows)
+
+    def _expire(self, s: _Session) -> None:
+        if s.closed_at is None:
+            s.closed_at = self._clock()
+            self._later("DELETE FROM qbwc_prepared WHERE ticket_hash = ?", (s.ticket_hash,))
+            s.state["last_error"] = s.state.get("last_error") or (
+                "The session expired before it finished; the next update continues where it "
+                "stopped.")
+            self._save(s)
+            self.ledger.finish_run(s.run_id, status="expired", summary=s.state.get("counts", {}))
+
+    # ---------------------------------------------------------------- versions
+    def serverVersion(self, strVersion: str = "") -> str:
+        from .. import __version__
+
+        self._log("wc_server_version", message=f"serverVersion: qbrecon {__version__}")
+        return f"qbrecon {__version__}"
+
+    def clientVersion(self, strVersion: str) -> str:
+        have = tuple(int(x) for x in strVersion.split(".") if x.isdigit())
+        want = tuple(int(x) for x in self.settings.min_client_version.split(".") if x.isdigit())
+        answer = ""
+        if have and have < want:
+            answer = (f"W:This Web Connector ({strVersion}) is older than qbrecon is tested "
+                      f"with ({self.settings.min_client_version}); please upgrade it.")
+        self._log("wc_client_version", message=f"clientVersion {strVersion or '?'}: "
+                  f"{answer or 'accepted'}")
+        return answer
+
+    # ----------------------------------------------------------- authenticate
+    def authenticate(self, strUserName: str, strPassword: str) -> list[str]:
+        name = (strUserName or "").strip()
+        shown = name[:60] or "(empty)"
+        t = self._clock()
+        led = self.ledger
+        if len(name) > 200 or not name:  # no such user; not worth a row in the lockout table
+            self._log("wc_authenticate", level="warning",
+                      message=f"user {shown}: refused (not a user name)")
+            return ["", "nvu"]
+        rows = store.query(led, "SELECT * FROM qbwc_auth WHERE user_name = ?", (name,))
+        auth = dict(rows[0]) if rows else {}
+        user = check_login(self.users, name, strPassword)  # always costs one hash
+        locked_until = auth.get("locked_until")
+        if locked_until and locked_until > t:
+            until = datetime.fromtimestamp(locked_until, UTC).isoformat(timespec="seconds")
+            self._log("wc_authenticate", level="warning",
+                      message=f"user {shown}: refused (locked after repeated failures until {until})")
+            return ["", "nvu"]
+        if user is None:
+            failures = int(auth.get("failures") or 0)
+            first = auth.get("first_failure")
+            if first is None or t - first > self.settings.failure_window:
+                failures, first = 0, t
+            failures += 1
+            lock = t + self.settings.lockout if failures >= self.settings.max_failures else None
+            with led._tx() as cur:
+                cur.execute(
+                    "INSERT INTO qbwc_auth (user_name, failures, first_failure, locked_until) "
+                    "VALUES (?,?,?,?) ON CONFLICT (user_name) DO UPDATE SET "
+                    "failures = excluded.failures, first_failure = excluded.first_failure, "
+                    "locked_until = excluded.locked_until", (name, failures, first, lock))
+            note = (f"; locked for {self.settings.lockout / 60:.0f} min" if lock else
+                    f" ({failures} of {self.settings.max_failures} before a lockout)")
+            self._log("wc_authenticate", level="warning",
+                      message=f"user {shown}: refused (wrong user name or password){note}")
+            return ["", "nvu"]
+        if auth:
+            with led._tx() as cur:
+                cur.execute("DELETE FROM qbwc_auth WHERE user_name = ?", (name,))
+        target = target_for(user.company_file)
+        self._close_stale(target)
+        work = self._work(target)
+        if not any(work.values()):
+            self._log("wc_authenticate", target=target,
+                      message=f"user {shown}: nothing to do (none queued, lists current)")
+            return ["", "none"]
+        ticket = secrets.token_hex(16)
+        ticket = f"{ticket[:8]}-{ticket[8:12]}-{ticket[12:16]}-{ticket[16:20]}-{ticket[20:]}"
+        run_id = f"webconnector-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+        lists = bool(work["test_sync"] or work["lists_due"] or
+                     (self.settings.stage_lists and (work["queued"] or work["pending"])))
+        state = {
+            "stage": "recover", "started": False, "test_sync": bool(work["test_sync"]),
+            "lists_todo": list(M.LIST_QUERIES) if lists else [], "list": None,
+            "iterator_id": None, "page": 0, "remaining": None, "recover": None,
+            "inflight": None, "next": None, "version": None, "seq": 0, "done": 0,
+            "last_error": "", "staged": {}, "list_errors": {}, "default_item": None,
+            "counts": {"sent": 0, "refused": 0, "retry": 0, "recovered": 0, "requeued": 0,
+                       "unconfirmed": 0, "warnings": 0},
+        }
+        idle_since = t - self.settings.takeover_after
+        with led._tx() as cur:
+            live = cur.execute(
+                "SELECT ticket_prefix, expires_at, ticket_hash FROM qbwc_sessions WHERE target = ? "
+                "AND closed_at IS NULL AND expires_at > ?", (target, t)).fetchone()
+            stale = None
+            if live is not None and live[1] - self.settings.ticket_ttl <= idle_since:
+                stale, live = live, None  # idle long enough: the Web Connector gave up on it
+            if live is None:
+                cur.execute(
+                    "INSERT INTO runs (run_id, target, kind, started_at, summary) "
+                    "VALUES (?,?,?,?,?)",
+                    (run_id, target, "webconnector", now(), json.dumps({"user": name})))
+                cur.execute(
+                    "INSERT INTO qbwc_sessions (ticket_hash, ticket_prefix, user_name, target, "
+                    "company_file, run_id, created_at, expires_at, state) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (_ticket_hash(ticket), _prefix(ticket), name, target, user.company_file,
+                     run_id, t, t + self.settings.ticket_ttl, json.dumps(state)))
+        if stale is not None:
+            old = _session(store.query(led, "SELECT * FROM qbwc_sessions WHERE ticket_hash = ?",
+                                       (stale[2],))[0])
+            old.state["last_error"] = ("A new update replaced this session after it had been "
+                                       "idle; entries it left in flight are confirmed by the "
+                                       "new one.")
+            self._end(old, "abandoned")
+            self._log("wc_session_replaced", old, level="warning",
+                      message=f"session {old.prefix} was idle and is replaced by a new login")
+        if live is not None:
+            self._log("wc_authenticate", target=target, level="warning",
+                      message=f"user {shown}: busy (session {live[0]} for this company file "
+                      "is still running)")
+            return ["", "busy"]
+        what = ("test sync: lists only" if work["test_sync"] else
+                f"{work['queued']} queued, {work['pending']} to confirm"
+                + (", lists" if lists else ""))
+        self._log("wc_authenticate", target=target, run_id=run_id,
+                  message=f"user {shown}: accepted, ticket {_prefix(ticket)}; {what}")
+        return [ticket, user.company_file]
+
+    def _work(self, target: str) -> dict[str, Any]:
+        counts = dict(store.query(
+            self.ledger,
+            "SELECT state, COUNT(*) FROM deliveries WHERE target = ? AND state IN "
+            "('queued', 'pending') GROUP BY state", (target,)))
+        info = store.file_info(self.ledger, target)
+        test_sync = self.settings.test_sync and not info.get("test_sync_at")
+        lists_due = bool(info.get("lists_requested_at") and
+                         (not info.get("staged_at") or info["lists_requested_at"] > info["staged_at"]))
+        if self.settings.lists_max_age is not None:
+            staged = info.get("staged_at")
+            age = (datetime.now(UTC) - datetime.fromisoformat(staged)).total_seconds() if staged else None
+            lists_due = lists_due or age is None or age > self.settings.lists_max_age
+        return {"queued": counts.get("queued", 0), "pending": counts.get("pending", 0),
+                "test_sync": test_sync, "lists_due": lists_due}
+
+    def _close_stale(self, target: str) -> None:
+        t = self._clock()
+        rows = store.query(self.ledger, "SELECT ticket_hash FROM qbwc_sessions WHERE target = ? "
+                           "AND closed_at IS NULL AND expires_at <= ?", (target, t))
+        for r in rows:
+            s = _session(store.query(self.ledger, "SELECT * FROM qbwc_sessions WHERE "
+                                     "ticket_hash = ?", (r[0],))[0])
+            self._expire(s)
+            self._log("wc_session_expired", s, level="warning",
+                      message=f"session {s.prefix} ended without closeConnection")
+
+    # --------------------------------------------------------- sendRequestXML
+    def sendRequestXML(self, ticket: str, strHCPResponse: str, strCompanyFileName: str,
+                       qbXMLCountry: str, qbXMLMajorVers: str, qbXMLMinorVers: str) -> str:
+        s = self._live(ticket, "sendRequestXML")
+        if s is None:
+            return ""
+        st = s.state
+        try:
+            if not st["started"]:
+                if not self._start(s, strHCPResponse, strCompanyFileName, qbXMLCountry,
+                                   qbXMLMajorVers, qbXMLMinorVers):
+                    self._save(s)
+                    return ""
+                st["started"] = True
+                st["next"] = self._prepare(s)
+            if st["inflight"] is not None:
+                # QBWC asked again without answering the last request: its outcome is
+                # unknown, so stop; the next session confirms it against QuickBooks
+                st["last_error"] = ("The Web Connector did not return QuickBooks' response to "
+                                    "the last request; the next update confirms it.")
+                self._log("wc_error", s, level="error", message=st["last_error"])
+                self._save(s)
+                return ""
+            nxt = st["next"]
+            if nxt is None:
+                st["last_error"] = st["last_error"] or "Nothing more to send."
+                self._save(s)
+                return ""
+            if nxt["kind"] == "add":
+                self._record_intent(s, nxt)
+            st["inflight"], st["next"] = nxt, None
+            self._save(s)
+            self._log("wc_send", s, message=nxt["what"], request=_clip(nxt["xml"]),
+                      request_id=nxt.get("request_id"))
+            return nxt["xml"]
+        except Exception:
+            self._save(s)
+            raise
+
+    def _start(self, s: _Session, hcp: str, company: str, country: str, major: str,
+               minor: str) -> bool:
+        st = s.state
+        try:
+            host = M.read_hcp(hcp)
+        except XMLRejected as exc:
+            self._log("wc_hcp", s, level="warning", message=f"HCP response unreadable: {exc}")
+            host = M.HostInfo()
+        bound = s.company_file
+        if bound and company and _norm_path(company) != _norm_path(bound):
+            st["last_error"] = (f"This Web Connector user may only reach {bound!r}, but QuickBooks "
+                                f"has {company!r} open. Open the right company file, or use the "
+                                ".qwc file made for this one.")
+            self._log("wc_wrong_company_file", s, level="error", message=st["last_error"])
+            return False
+        v = M.choose_version(highest=self.settings.qbxml_version, major=major, minor=minor,
+                             supported=host.versions)
+        if v < (6, 0):
+            st["last_error"] = (f"QuickBooks speaks qbXML {v[0]}.{v[1]}; qbrecon needs 6.0 or "
+                                "later (QuickBooks 2004 or newer).")
+            self._log("wc_error", s, level="error", message=st["last_error"])
+            return False
+        st["version"] = f"{v[0]}.{v[1]}"
+        st["class_tracking"] = host.class_tracking
+        store.update_file(self.ledger, s.target, company_path=company or None,
+                          product=host.product or None, qbxml_version=st["version"],
+                          file_mode=host.file_mode or None,
+                          class_tracking=None if host.class_tracking is None else int(host.class_tracking),
+                          last_seen_at=now())
+        self._log("wc_host", s, message=(
+            f"{host.product or 'QuickBooks'} ({host.file_mode or 'mode ?'}), company file "
+            f"{company or '(open file)'}, country {country or '?'}, qbXML {st['version']}"
+            + (" (no ExternalGUID below 9.0: unknown outcomes are matched by a Notes marker)"
+               if v < (9, 0) else "")))
+        return True
+
+    def _record_intent(self, s: _Session, nxt: dict[str, Any]) -> None:
+        rows = store.query(
+            self.ledger,
+            f"SELECT entry_id, generation, fingerprint, payload FROM deliveries WHERE target = ? "
+            f"AND entry_id IN ({','.join('?' * len(nxt['entry_ids']))})",
+            [s.target, *nxt["entry_ids"]])
+        by_id = {r[0]: r for r in rows}
+        items = []
+        for e, rid in zip(nxt["entry_ids"], nxt["request_ids"], strict=True):
+            r = by_id[e]
+            items.append({S.ENTRY_ID: e, "request_id": rid, "generation": r[1],
+                          S.FINGERPRINT: r[2], "payload": r[3]})
+        self.ledger.record_intent(s.target, items, run_id=s.run_id)
+
+    # ------------------------------------------------------------- preparing
+    def _rid(self, s: _Session, kind: str) -> str:
+        s.state["seq"] += 1
+        return f"{kind}-{s.state['seq']}"
+
+    def _prepare(self, s: _Session) -> dict[str, Any] | None:
+        """The next request of the session, or None when it is done."""
+        st = s.state
+        version = tuple(int(x) for x in st["version"].split("."))
+        while True:
+            if st["stage"] == "recover":
+                rec = st["recover"]
+                if rec is None:
+                    pending = self._pending(s.target)
+                    if pending.empty:
+                        st["stage"] = "lists"
+                        continue
+                    emp = pending[S.EMPLOYEE_ID].unique()
+                    rec = st["recover"] = {
+                        "from": pending[S.TXN_DATE].min().strftime("%Y-%m-%d"),
+                        "to": pending[S.TXN_DATE].max().strftime("%Y-%m-%d"),
+                        "entity": str(emp[0]) if len(emp) == 1 and emp[0] else None,
+                        "iterator_id": None, "page": 0, "entries": len(pending)}
+                rid = self._rid(s, "recover")
+                xml = message_set([M.time_tracking_query(
+                    rid, from_date=rec["from"], to_date=rec["to"], entity_id=rec["entity"],
+                    page_size=self.settings.page_size, iterator_id=rec["iterator_id"],
+                    external_guid=version >= (9, 0))], version=st["version"])
+                return {"kind": "recover", "xml": xml, "request_id": rid,
+                        "what": f"TimeTrackingQueryRq {rec['from']}..{rec['to']} (page "
+                                f"{rec['page'] + 1}): confirming {rec['entries']} unknown outcome(s)"}
+            if st["stage"] == "lists":
+                if st["list"] is None:
+                    if not st["lists_todo"]:
+                        st["stage"] = "deliver"
+                        if st["staged"] or st["list_errors"]:
+                            self._finish_staging(s)
+                        continue
+                    st["list"] = st["lists_todo"].pop(0)
+                    st["iterator_id"], st["page"], st["remaining"] = None, 0, None
+                rid = self._rid(s, "list")
+                rq, _ = M.LIST_QUERIES[st["list"]]
+                xml = message_set([M.list_query(st["list"], rid, page_size=self.settings.page_size,
+                                                iterator_id=st["iterator_id"])],
+                                  version=st["version"])
+                return {"kind": "list", "xml": xml, "request_id": rid, "list": st["list"],
+                        "what": f"{rq} ({st['list']}, page {st['page'] + 1})"}
+            if st["stage"] == "deliver":
+                if st["test_sync"]:
+                    st["stage"] = "done"
+                    continue
+                if st["default_item"] is None:
+                    self._precheck(s)
+                nxt = self._next_chunk(s, version)
+                if nxt is None:
+                    st["stage"] = "done"
+                    continue
+                return nxt
+            return None
+
+    def _pending(self, target: str) -> pd.DataFrame:
+        rows = store.query(self.ledger, "SELECT entry_id, request_id, generation, payload FROM "
+                           "deliveries WHERE target = ? AND state = 'pending' ORDER BY entry_id",
+                           (target,))
+        frame = payload_frame([r[3] for r in rows])
+        frame.insert(0, S.ENTRY_ID, [r[0] for r in rows])
+        frame.insert(1, "request_id", [r[1] for r in rows])
+        frame.insert(2, "generation", [int(r[2]) for r in rows])
+        return frame
+
+    def _queued(self, s: _Session, limit: int | None, *,
+                unprepared: bool = False) -> tuple[list[Any], pd.DataFrame]:
+        sql = ("SELECT entry_id, request_id, payload, generation FROM deliveries d WHERE target = ? "
+               "AND state = 'queued' AND COALESCE(run_id, '') <> ?")
+        params: list[Any] = [s.target, s.run_id]
+        if unprepared:
+            sql += (" AND NOT EXISTS (SELECT 1 FROM qbwc_prepared p WHERE p.ticket_hash = ? AND "
+                    "p.entry_id = d.entry_id AND p.request_id = d.request_id)")
+            params.append(s.ticket_hash)
+        sql += " ORDER BY created_at, entry_id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        rows = store.query(self.ledger, sql, params)
+        frame = payload_frame([r[2] for r in rows])
+        frame.insert(0, S.ENTRY_ID, pd.array([r[0] for r in rows], dtype=S.STRING))
+        frame.insert(1, "request_id", pd.array([r[1] for r in rows], dtype=S.STRING))
+        frame["generation"] = [int(r[3]) for r in rows]
+        return rows, frame
+
+    def _needs_item(self, frame: pd.DataFrame) -> pd.Series:
+        return ((frame[S.BILLABLE_STATUS] == "Billable") & (frame[S.ITEM_ID].fillna("") == "")
+                & (frame[S.ITEM_NAME].fillna("") == ""))
+
+    def _precheck(self, s: _Session) -> None:
+        """Resolve the default service item once, and refuse the billable entries that have
+        no item when there is none, before anything is sent (so progress stays honest)."""
+        st = s.state
+        wanted = self.settings.default_item_for(s.company_file)
+        st["default_item"] = {"id": "", "name": "", "problem": ""}
+        _, queued = self._queued(s, None)
+        needs = self._needs_item(queued)
+        if not needs.any():
+            return
+        problem = ""
+        if not wanted:
+            problem = ("billable time needs a service item: the batch row has none and no "
+                       "default_service_item is set")
+        else:
+            item, problem = self._resolve_item(s, wanted)
+            if item is not None:
+                st["default_item"] = {"id": item[0], "name": item[1], "problem": ""}
+                self._log("wc_default_item", s, message=f"billable entries without an item use "
+                          f"service item {item[1]!r} ({item[0]})")
+                return
+        st["default_item"]["problem"] = problem
+        self._refuse_locally(s, queued[needs], problem)
+
+    def _resolve_item(self, s: _Session, wanted: str) -> tuple[tuple[str, str] | None, str]:
+        from .staging import staged_lists
+
+        try:
+            items = staged_lists(self.ledger, s.company_file, _target=s.target).items
+        except QbreconError as exc:  # no staging yet, or unreadable: say so, send nothing billable
+            return None, (f"the default service item {wanted!r} cannot be checked: no usable "
+                          f"staged item list ({exc})")
+        key = wanted.casefold()
+        hit = items[(items[S.QB_ID] == wanted) | (items[S.FULL_NAME].str.casefold() == key)]
+        if S.ITEM_TYPE in hit:
+            hit = hit[hit[S.ITEM_TYPE].fillna("Service").isin(["Service", ""])]
+        if hit.empty:
+            return None, (f"the default service item {wanted!r} is not a service item in "
+                          "QuickBooks (checked against the staged item list)")
+        if not bool(hit[S.ACTIVE].iloc[0]):
+            return None, f"the default service item {wanted!r} is inactive in QuickBooks"
+        return (str(hit[S.QB_ID].iloc[0]), str(hit[S.FULL_NAME].iloc[0])), ""
+
+    def _refuse_locally(self, s: _Session, frame: pd.DataFrame, problem: Any) -> None:
+        """Mark entries failed without sending them; ``problem`` is one text or one per row."""
+        if frame.empty:
+            return
+        ids = frame[S.ENTRY_ID].tolist()
+        why = [problem] * len(ids) if isinstance(problem, str) else [str(p) for p in problem]
+        self.ledger.record_outcomes(s.target, [
+            {S.ENTRY_ID: e, "state": "failed", S.ERROR_CODE: "qbrecon", S.MESSAGE: w}
+            for e, w in zip(ids, why, strict=True)])
+        s.state["counts"]["refused"] += len(ids)
+        self._log_rows([
+            {"event": "refused", "level": "error", "run_id": s.run_id, "target": s.target,
+             "entry_id": e, "message": f"not sent: {w}"} for e, w in zip(ids, why, strict=True)])
+
+    def _next_chunk(self, s: _Session, version: tuple[int, ...]) -> dict[str, Any] | None:
+        """The next TimeTrackingAdd message set: up to ``chunk_size`` prepared requests.
+
+        Requests are built a block at a time (one vectorized call for many chunks) and kept
+        in the ledger until sent; a prepared request is used only while its entry is still
+        queued with the same request id, so nothing stale is ever sent.
+        """
+        st = s.state
+        while True:
+            rows = store.query(
+                self.ledger,
+                "SELECT p.entry_id, p.request_id, p.xml FROM qbwc_prepared p JOIN deliveries d "
+                "ON d.target = p.target AND d.entry_id = p.entry_id AND d.request_id = p.request_id "
+                "WHERE p.ticket_hash = ? AND d.state = 'queued' ORDER BY p.seq LIMIT ?",
+                (s.ticket_hash, self.settings.chunk_size))
+            if rows:
+                return {"kind": "add",
+                        "xml": message_set([r[2] for r in rows], version=st["version"]),
+                        "entry_ids": [r[0] for r in rows], "request_ids": [r[1] for r in rows],
+                        "what": f"TimeTrackingAddRq × {len(rows)}"}
+            if not self._prepare_block(s, version):
+                return None
+
+    def _prepare_block(self, s: _Session, version: tuple[int, ...]) -> bool:
+        """Build the requests of the next block of queued entries; False when none is left."""
+        st = s.state
+        _, frame = self._queued(s, max(self.settings.chunk_size, _BLOCK), unprepared=True)
+        if frame.empty:
+            return False
+        needs = self._needs_item(frame)
+        item = st["default_item"]
+        if needs.any() and not item["id"]:
+            # queued during this session, after the check: refuse them the same way
+            self._refuse_locally(s, frame[needs], item["problem"] or
+                                 "billable time needs a service item")
+            frame, needs = frame[~needs], needs[~needs]
+        frame = frame.assign(**{S.ITEM_ID: frame[S.ITEM_ID].where(~needs, item["id"]),
+                                S.ITEM_NAME: frame[S.ITEM_NAME].where(~needs, item["name"])})
+        frame = frame.reset_index(drop=True)
+        while len(frame):
+            try:
+                rqs = time_tracking_add_requests(
+                    frame, version=st["version"], request_ids=frame["request_id"],
+                    generations=frame["generation"],
+                    return_elements=("TxnID", "EditSequence", "ExternalGUID")
+                    if version >= (9, 0) else ("TxnID", "EditSequence"))
+                break
+            except InputError as exc:
+                # rows the builder refuses (a name over its limit, a character XML cannot
+                # carry...) are refused here in its words; the rest of the block goes
+                bad = sorted({p.row - 1 for p in exc.problems if p.row is not None})
+                if not bad:
+                    raise
+                why = pd.Series({pos: "; ".join(str(p.message) for p in exc.problems
+                                                if p.row == pos + 1) for pos in bad})
+                self._refuse_locally(s, frame.iloc[bad], why.to_numpy())
+                frame = frame.drop(index=bad).reset_index(drop=True)
+        else:
+            return True  # everything in the block was refused: look at the next one
+        with self.ledger._tx() as cur:
+            cur.executemany(
+                "INSERT OR REPLACE INTO qbwc_prepared (ticket_hash, target, entry_id, request_id, "
+                "xml) VALUES (?,?,?,?,?)",
+                [(s.ticket_hash, s.target, e, r, x) for e, r, x in
+                 zip(rqs[S.ENTRY_ID], rqs["request_id"], rqs["xml"], strict=True)])
+        return True
+
+    # ----------------------------------------------------- receiveResponseXML
+    def receiveResponseXML(self, ticket: str, response: str, hresult: str, message: str) -> int:
+        s = self._live(ticket, "receiveResponseXML")
+        if s is None:
+            return -1
+        st = s.state
+        inflight = st["inflight"]
+        if inflight is None:
+            st["last_error"] = "QuickBooks' response arrived for no request; update again."
+            self._log("wc_error", s, level="error", message=st["last_error"])
+            self._save(s)
+            return -1
+        try:
+            if not (response or "").strip():
+                return self._com_error(s, inflight, hresult, message)
+            try:
+                rs = M.read_response(response)
+            except (XMLRejected, ValueError) as exc:
+                return self._com_error(s, inflight, "", f"unreadable response: {exc}")
+            st["inflight"] = None
+            st["done"] += 1
+            kind = inflight["kind"]
+            keep = _clip(response) if kind != "list" else None
+            if kind == "list":
+                self._receive_list(s, inflight, rs, response)
+            elif kind == "recover":
+                self._receive_recover(s, rs)
+            else:
+                self._receive_add(s, inflight, rs)
+            self._log("wc_receive", s, message=f"response to {inflight['what']}",
+                      response=keep, request_id=inflight.get("request_id"))
+            st["next"] = self._prepare(s)
+            pct = self._percent(s)
+            self._save(s)
+            return pct
+        except Exception:
+            self._save(s)
+            raise
+
+    def _com_error(self, s: _Session, inflight: dict[str, Any], hresult: str, message: str) -> int:
+        st = s.state
+        text = M.hresult_text(hresult, message)
+        st["inflight"] = None
+        if inflight["kind"] == "add":
+            ids = inflight["entry_ids"]
+            if (hresult or "").strip().lower() == "0x80040400":
+                # QuickBooks parses a whole message set before running any of it: nothing
+                # was entered, and the same request would fail again
+                self.ledger.record_outcomes(s.target, [
+                    {S.ENTRY_ID: e, "state": "failed", S.ERROR_CODE: hresult.strip(),
+                     S.MESSAGE: text} for e in ids])
+                st["counts"]["refused"] += len(ids)
+                event = "refused"
+            else:
+                st["counts"]["unconfirmed"] += len(ids)
+                event = "unconfirmed"
+            self._log_rows([
+                {"event": event, "level": "error", "run_id": s.run_id, "target": s.target,
+                 "entry_id": e, "message": text} for e in ids])
+        st["last_error"] = f"QuickBooks could not run {inflight['what']}: {text}"
+        self._log("wc_error", s, level="error", message=st["last_error"])
+        self._save(s)
+        return -1
+
+    def _receive_list(self, s: _Session, inflight: dict[str, Any], rs: list[M.Rs],
+                      text: str) -> None:
+        st = s.state
+        name = inflight["list"]
+        r = next((x for x in rs if x.request_id == inflight["request_id"]), rs[0] if rs else None)
+        if r is None or not r.ok:
+            why = f"{r.code} {r.message}" if r is not None else "no response element"
+            st["list_errors"][name] = why
+            self._log("wc_list_error", s, level="warning",
+                      message=f"{name} could not be staged: {why}")
+            st["list"] = None
+            return
+        records = sum(1 for el in r.element if el.tag.endswith("Ret"))
+        # committed together with the session's move to the next page
+        self._later("INSERT OR REPLACE INTO qbwc_staged (target, run_id, list, page, "
+                    "staged_at, response) VALUES (?,?,?,?,?,?)",
+                    (s.target, s.run_id, name, st["page"], now(), text))
+        self._log_rows([{"event": "wc_staged", "run_id": s.run_id, "target": s.target,
+                         "message": f"{name} page {st['page'] + 1}: {records} record(s)"
+                         + (f", {r.remaining} to go" if r.remaining else "")}])
+        st["staged"][name] = st["staged"].get(name, 0) + records
+        if r.remaining and r.iterator_id:
+            st["iterator_id"], st["page"], st["remaining"] = r.iterator_id, st["page"] + 1, r.remaining
+        else:
+            st["list"] = None
+
+    def _finish_staging(self, s: _Session) -> None:
+        st = s.state
+        counts = {"records": st["staged"], "errors": st["list_errors"]}
+        t = now()
+        with self.ledger._tx() as cur:
+            cur.execute("INSERT OR REPLACE INTO qbwc_stagings (target, run_id, completed_at, "
+                        "counts) VALUES (?,?,?,?)", (s.target, s.run_id, t, json.dumps(counts)))
+        values: dict[str, Any] = {"staged_at": t}
+        if st["test_sync"]:
+            values["test_sync_at"] = t
+        store.update_file(self.ledger, s.target, **values)
+        summary = ", ".join(f"{v} {k}" for k, v in st["staged"].items())
+        self._log("wc_lists_staged", s, message=f"lists staged: {summary or 'none'}"
+                  + (f"; not staged: {', '.join(st['list_errors'])}" if st["list_errors"] else "")
+                  + ("; test sync complete" if st["test_sync"] else ""))
+
+    def _receive_recover(self, s: _Session, rs: list[M.Rs]) -> None:
+        st = s.state
+        rec = st["recover"]
+        r = rs[0] if rs else None
+        pending = self._pending(s.target)
+        if r is None or not r.ok:
+            why = f"{r.code} {r.message}" if r is not None else "no response element"
+            st["last_error"] = ""
+            self._log("wc_recover_error", s, level="warning",
+                      message=f"unknown outcomes could not be confirmed ({why}); "
+                      f"{len(pending)} entries stay unconfirmed and are not sent again")
+            st["stage"], st["recover"] = "lists", None
+            return
+        rets = pd.DataFrame(M.time_tracking_rets(r),
+                            columns=["TxnID", "EditSequence", "ExternalGUID", "Notes", "TxnDate"])
+        guids = [external_guid(e, g).upper() for e, g in
+                 zip(pending[S.ENTRY_ID], pending["generation"], strict=True)]
+        by_guid = rets.assign(key=rets["ExternalGUID"].str.upper()).drop_duplicates("key")
+        found = pending.assign(key=guids).merge(by_guid[by_guid["key"] != ""], on="key",
+                                                how="inner")
+        # qbXML below 9.0 has no ExternalGUID: the Notes end with [qbr:<its first 12 hex>]
+        if (M.version_tuple(st["version"]) or (13, 0)) < (9, 0):
+            tag = rets["Notes"].str.extract(r"\[qbr:([0-9a-f]{12})\]\s*$", expand=False)
+            by_note = rets.assign(tag=tag).dropna(subset=["tag"]).drop_duplicates("tag")
+            tags = [g[1:9].lower() + g[10:14].lower() for g in guids]
+            more = pending.assign(tag=tags)[~pending[S.ENTRY_ID].isin(found[S.ENTRY_ID])].merge(
+                by_note, on="tag", how="inner")
+            found = pd.concat([found, more], ignore_index=True)
+        if len(found):
+            self.ledger.record_outcomes(s.target, [
+                {S.ENTRY_ID: e, "state": "sent", "external_id": txn, "external_version": ver,
+                 S.MESSAGE: "confirmed in QuickBooks after a lost response"}
+                for e, txn, ver in zip(found[S.ENTRY_ID], found["TxnID"], found["EditSequence"],
+                                       strict=True)])
+            st["counts"]["recovered"] += len(found)
+            self._log_rows([
+                {"event": "recovered", "run_id": s.run_id, "target": s.target, "entry_id": e,
+                 "message": f"already in QuickBooks (TxnID {txn}); not sent again"}
+                for e, txn in zip(found[S.ENTRY_ID], found["TxnID"], strict=True)])
+        if r.remaining and r.iterator_id:
+            rec["iterator_id"], rec["page"] = r.iterator_id, rec["page"] + 1
+            return
+        rest = self._pending(s.target)
+        if len(rest):
+            self.ledger.record_outcomes(s.target, [
+                {S.ENTRY_ID: e, "state": "queued",
+                 S.MESSAGE: "not found in QuickBooks after a lost response; queued again"}
+                for e in rest[S.ENTRY_ID]])
+            st["counts"]["requeued"] += len(rest)
+            self._log_rows([
+                {"event": "requeued", "run_id": s.run_id, "target": s.target, "entry_id": e,
+                 "message": "not in QuickBooks: the request never arrived; queued again"}
+                for e in rest[S.ENTRY_ID]])
+        self._log("wc_recovered", s, message=f"unknown outcomes: {st['counts']['recovered']} "
+                  f"found in QuickBooks, {len(rest)} queued again")
+        st["stage"], st["recover"] = "lists", None
+
+    def _receive_add(self, s: _Session, inflight: dict[str, Any], rs: list[M.Rs]) -> None:
+        st = s.state
+        by_rid = {r.request_id: r for r in rs}
+        attempts = dict(store.query(
+            self.ledger,
+            f"SELECT entry_id, attempts FROM deliveries WHERE target = ? AND entry_id IN "
+            f"({','.join('?' * len(inflight['entry_ids']))})", [s.target, *inflight["entry_ids"]]))
+        outcomes, logs, requeue = [], [], []
+        base = {"run_id": s.run_id, "target": s.target}
+        for e, rid in zip(inflight["entry_ids"], inflight["request_ids"], strict=True):
+            r = by_rid.get(rid)
+            if r is None:
+                st["counts"]["unconfirmed"] += 1
+                logs.append({**base, "event": "unconfirmed", "level": "warning", "entry_id": e,
+                             "request_id": rid, "message": "QuickBooks returned no status for "
+                             "this entry; the next update confirms it"})
+                continue
+            if r.ok:
+                ret = next(r.element.iter("TimeTrackingRet"), None)
+                txn = (ret.findtext("TxnID") or "").strip() if ret is not None else ""
+                ver = (ret.findtext("EditSequence") or "").strip() if ret is not None else ""
+                note = "" if r.code == 0 else f" (QuickBooks: {r.code} {r.message})"
+                outcomes.append({S.ENTRY_ID: e, "state": "sent", "external_id": txn or None,
+                                 "external_version": ver or None,
+                                 S.ERROR_CODE: None if r.code == 0 else str(r.code),
+                                 S.MESSAGE: None if r.code == 0 else r.message})
+                st["counts"]["sent"] += 1
+                if r.code:
+                    st["counts"]["warnings"] += 1
+                logs.append({**base, "event": "sent", "level": "warning" if r.code else "info",
+                             "entry_id": e, "request_id": rid,
+                             "message": f"in QuickBooks as TxnID {txn or '?'}{note}"})
+                continue
+            retry = r.code in M.RETRYABLE_CODES and int(attempts.get(e, 1)) < MAX_ATTEMPTS
+            outcomes.append({S.ENTRY_ID: e, "state": "failed", S.ERROR_CODE: str(r.code),
+                             S.MESSAGE: r.message})
+            if retry:
+                requeue.append(e)
+                st["counts"]["retry"] += 1
+            else:
+                st["counts"]["refused"] += 1
+            logs.append({**base, "event": "retry" if retry else "refused",
+                         "level": "warning" if retry else "error", "entry_id": e,
+                         "request_id": rid,
+                         "message": f"QuickBooks {r.code}: {r.message}"
+                         + ("; queued for the next update" if retry else "")})
+        self.ledger.record_outcomes(s.target, outcomes)
+        if requeue:
+            rows = store.query(
+                self.ledger,
+                f"SELECT entry_id, generation, fingerprint, payload FROM deliveries WHERE "
+                f"target = ? AND entry_id IN ({','.join('?' * len(requeue))})",
+                [s.target, *requeue])
+            self.ledger.record_queued(s.target, [
+                {S.ENTRY_ID: r[0], "generation": r[1],
+                 "request_id": request_id_for(s.target, r[0], r[1]),
+                 S.FINGERPRINT: r[2], "payload": r[3]} for r in rows], run_id=s.run_id)
+        self._log_rows(logs)
+
+    def _percent(self, s: _Session) -> int:
+        """Work done / (done + left), as an integer below 100 until nothing is left."""
+        st = s.state
+        nxt = st["next"]
+        if nxt is None:
+            return 100
+        remaining = 1  # the request prepared for the next sendRequestXML
+        if st["stage"] in ("recover", "lists"):
+            remaining += len(st["lists_todo"])
+            if st["list"] is not None and st["remaining"]:
+                remaining += math.ceil(st["remaining"] / self.settings.page_size) - 1
+        if not st["test_sync"]:
+            queued = store.query(self.ledger, "SELECT COUNT(*) FROM deliveries WHERE target = ? "
+                                 "AND state = 'queued' AND COALESCE(run_id, '') <> ?",
+                                 (s.target, s.run_id))[0][0]
+            # the prepared chunk is still queued until its intent is recorded
+            remaining += max(0, math.ceil(queued / self.settings.chunk_size)
+                             - (1 if nxt["kind"] == "add" else 0))
+        done = st["done"]
+        return max(0, min(99, math.floor(100 * done / (done + remaining))))
+
+    # ------------------------------------------------------ errors and the end
+    def connectionError(self, ticket: str, hresult: str, message: str) -> str:
+        s = self._load(ticket)
+        text = M.hresult_text(hresult, message)
+        if s is None:
+            self._log("wc_connection_error", level="error",
+                      message=f"QuickBooks could not be opened (ticket {_prefix(ticket)}): {text}")
+            return "done"
+        s.state["last_error"] = f"QuickBooks could not be opened: {text}"
+        self._log("wc_connection_error", s, level="error", message=s.state["last_error"])
+        self._end(s, "error")
+        return "done"
+
+    def getLastError(self, ticket: str) -> str:
+        s = self._load(ticket)
+        if s is None:
+            text = ("qbrecon: this session is unknown or has expired; run Update Selected "
+                    "again.")
+        else:
+            text = s.state.get("last_error") or "qbrecon: nothing more to do."
+        self._log("wc_last_error", s, level="warning" if s is None or
+                  s.state.get("last_error") else "info", message=f"getLastError: {text}")
+        return text
+
+    def closeConnection(self, ticket: str) -> str:
+        s = self._load(ticket)
+        if s is None:
+            self._log("wc_close", level="warning",
+                      message=f"closeConnection for an unknown ticket {_prefix(ticket)}")
+            return "qbrecon: unknown or expired session"
+        if s.closed_at is not None:
+            return s.state.get("summary") or "qbrecon: session already closed"
+        st = s.state
+        c = st["counts"]
+        if st["test_sync"] and st["stage"] == "done":
+            queued = self._work(s.target)["queued"]
+            text = (f"Test sync complete: lists staged ({_staged_text(st)}). "
+                    f"{queued} entries queued go with the next update.")
+        else:
+            parts = [f"{c['sent']} sent", f"{c['refused']} refused"]
+            for key, label in (("recovered", "confirmed after a lost response"),
+                               ("requeued", "queued again"), ("retry", "to retry"),
+                               ("unconfirmed", "unconfirmed")):
+                if c[key]:
+                    parts.append(f"{c[key]} {label}")
+            text = "qbrecon: " + ", ".join(parts)
+            if st["staged"]:
+                text += "; lists staged"
+            if st["stage"] != "done":
+                text += " (stopped early: see getLastError / the qbrecon log)"
+            elif c["refused"]:
+                text += " (see the qbrecon log)"
+        st["summary"] = text
+        status = "finished" if st["stage"] == "done" and not st["last_error"] else (
+            "error" if st["last_error"] else "incomplete")
+        self._log("wc_close", s, level="info" if status == "finished" else "warning",
+                  message=f"closeConnection: {text}")
+        self._end(s, status)
+        return text
+
+    def _end(self, s: _Session, status: str) -> None:
+        if s.closed_at is None:
+            s.closed_at = self._clock()
+            self._later("DELETE FROM qbwc_prepared WHERE ticket_hash = ?", (s.ticket_hash,))
+            self._save(s)
+            self.ledger.finish_run(s.run_id, status=status,
+                                   summary={**s.state["counts"], "staged": s.state["staged"]})
+
+    # ------------------------------------------------------ interactive mode
+    def getInteractiveURL(self, wcTicket: str, sessionID: str) -> str:
+        self._log("wc_interactive", message="getInteractiveURL: qbrecon has no interactive mode")
+        return ""
+
+    def interactiveDone(self, wcTicket: str) -> str:
+        self._log("wc_interactive", message="interactiveDone")
+        return "Done"
+
+    def interactiveRejected(self, wcTicket: str, reason: str) -> str:
+        self._log("wc_interactive", message=f"interactiveRejected: {reason[:200]}")
+        return "qbrecon does not use interactive mode"
+
+
+def _staged_text(st: dict[str, Any]) -> str:
+    return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in st["staged"].items()) or "none"
+
+
+def _norm_path(p: str) -> str:
+    return p.strip().replace("/", "\\").casefold()

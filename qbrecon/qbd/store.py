@@ -1,0 +1,210 @@
+"""Web Connector state kept in the ledger's SQLite file.
+
+The Web Connector speaks stateless HTTP, and a production server runs several worker
+processes, so nothing about a session lives only in memory: tickets (as hashes),
+session progress, login failures, the staged QuickBooks lists and the stable .qwc
+GUIDs are tables beside the deliveries in the same ledger file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from ..ledger import Ledger, now
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS qbwc_ids (
+    kind       TEXT NOT NULL,          -- 'owner' (per user name) or 'file' (per company file)
+    key        TEXT NOT NULL,
+    guid       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE TABLE IF NOT EXISTS qbwc_files (
+    target        TEXT PRIMARY KEY,    -- qbd:<company file as configured>
+    company_path  TEXT,                -- the path QBWC last reported (strCompanyFileName)
+    product       TEXT,
+    qbxml_version TEXT,
+    file_mode     TEXT,
+    class_tracking INTEGER,
+    test_sync_at  TEXT,                -- first connection: lists staged, nothing sent
+    staged_at     TEXT,
+    lists_requested_at TEXT,
+    last_seen_at  TEXT
+);
+CREATE TABLE IF NOT EXISTS qbwc_auth (
+    user_name    TEXT PRIMARY KEY,
+    failures     INTEGER NOT NULL DEFAULT 0,
+    first_failure REAL,
+    locked_until REAL
+);
+CREATE TABLE IF NOT EXISTS qbwc_sessions (
+    ticket_hash  TEXT PRIMARY KEY,     -- sha256 of the ticket: the ticket itself is never stored
+    ticket_prefix TEXT NOT NULL,
+    user_name    TEXT NOT NULL,
+    target       TEXT NOT NULL,
+    company_file TEXT NOT NULL,
+    run_id       TEXT NOT NULL,
+    created_at   REAL NOT NULL,
+    expires_at   REAL NOT NULL,
+    closed_at    REAL,
+    state        TEXT NOT NULL         -- JSON: stage, counters, the request in flight
+);
+CREATE INDEX IF NOT EXISTS qbwc_sessions_target ON qbwc_sessions (target, closed_at);
+CREATE TABLE IF NOT EXISTS qbwc_staged (
+    target     TEXT NOT NULL,
+    run_id     TEXT NOT NULL,
+    list       TEXT NOT NULL,          -- employees, vendors, customers, items, payroll_items, classes
+    page       INTEGER NOT NULL,
+    staged_at  TEXT NOT NULL,
+    response   TEXT NOT NULL,          -- the raw qbXML response, as QuickBooks sent it
+    PRIMARY KEY (target, run_id, list, page)
+);
+CREATE TABLE IF NOT EXISTS qbwc_prepared (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_hash TEXT NOT NULL,         -- the session that built it
+    target      TEXT NOT NULL,
+    entry_id    TEXT NOT NULL,
+    request_id  TEXT NOT NULL,         -- valid only while the delivery still has this id
+    xml         TEXT NOT NULL,         -- the TimeTrackingAddRq element
+    UNIQUE (ticket_hash, entry_id)
+);
+CREATE TABLE IF NOT EXISTS qbwc_stagings (
+    target       TEXT NOT NULL,
+    run_id       TEXT NOT NULL,
+    completed_at TEXT NOT NULL,
+    counts       TEXT,
+    PRIMARY KEY (target, run_id)
+);
+"""
+
+
+def ensure(ledger: Ledger) -> Ledger:
+    """Create the Web Connector tables in the ledger file (idempotent)."""
+    if not getattr(ledger, "_qbwc_ready", False):
+        with ledger._lock:
+            ledger._conn.executescript(_DDL)
+        ledger._qbwc_ready = True
+    return ledger
+
+
+def query(ledger: Ledger, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    with ledger._lock:
+        return ledger._conn.execute(sql, tuple(params)).fetchall()
+
+
+def log_rows(cur: sqlite3.Cursor, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Append integration-log rows inside an open transaction (one commit for many rows)."""
+    t = now()
+    cur.executemany(
+        """INSERT INTO log (at, run_id, target, entry_id, request_id, event, level,
+                            message, request, response) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+        [
+            (
+                t,
+                r.get("run_id"),
+                r.get("target"),
+                r.get("entry_id"),
+                r.get("request_id"),
+                r["event"],
+                r.get("level", "info"),
+                r.get("message", ""),
+                r.get("request"),
+                r.get("response"),
+            )
+            for r in rows
+        ],
+    )
+
+
+def log_many(ledger: Ledger, rows: list[Mapping[str, Any]]) -> None:
+    if rows:
+        with ledger._tx() as cur:
+            log_rows(cur, rows)
+
+
+# ------------------------------------------------------------------ stable GUIDs
+def stable_guid(ledger: Ledger, kind: str, key: str) -> str:
+    """The GUID stored for (kind, key), generated and stored on first use, never again."""
+    ensure(ledger)
+    fresh = "{" + str(uuid.uuid4()).upper() + "}"
+    with ledger._tx() as cur:
+        cur.execute(
+            "INSERT OR IGNORE INTO qbwc_ids (kind, key, guid, created_at) VALUES (?,?,?,?)",
+            (kind, key, fresh, now()),
+        )
+        row = cur.execute(
+            "SELECT guid FROM qbwc_ids WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+    return row[0]
+
+
+def adopt_guid(ledger: Ledger, kind: str, key: str, guid: str) -> str:
+    """Store ``guid`` for (kind, key) unless one is stored already; return the stored one."""
+    ensure(ledger)
+    with ledger._tx() as cur:
+        cur.execute(
+            "INSERT OR IGNORE INTO qbwc_ids (kind, key, guid, created_at) VALUES (?,?,?,?)",
+            (kind, key, guid, now()),
+        )
+        row = cur.execute(
+            "SELECT guid FROM qbwc_ids WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+    return row[0]
+
+
+# ------------------------------------------------------------------ company files
+def file_info(ledger: Ledger, target: str) -> dict[str, Any]:
+    ensure(ledger)
+    rows = query(ledger, "SELECT * FROM qbwc_files WHERE target = ?", (target,))
+    return dict(rows[0]) if rows else {}
+
+
+def update_file(ledger: Ledger, target: str, **values: Any) -> None:
+    ensure(ledger)
+    cols = list(values)
+    with ledger._tx() as cur:
+        cur.execute("INSERT OR IGNORE INTO qbwc_files (target) VALUES (?)", (target,))
+        if cols:
+            cur.execute(
+                f"UPDATE qbwc_files SET {', '.join(f'{c} = ?' for c in cols)} WHERE target = ?",
+                [*values.values(), target],
+            )
+
+
+def known_targets(ledger: Ledger) -> list[str]:
+    ensure(ledger)
+    rows = query(
+        ledger,
+        "SELECT target FROM qbwc_files UNION SELECT DISTINCT target FROM deliveries "
+        "WHERE target LIKE 'qbd:%'",
+    )
+    return sorted(r[0] for r in rows)
+
+
+# --------------------------------------------------------------------- staging
+def staged_responses(ledger: Ledger, target: str) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The latest complete staging of ``target``: its record and its raw responses."""
+    ensure(ledger)
+    rows = query(
+        ledger,
+        "SELECT * FROM qbwc_stagings WHERE target = ? ORDER BY completed_at DESC LIMIT 1",
+        (target,),
+    )
+    if not rows:
+        return {}, pd.DataFrame(columns=["list", "page", "response"])
+    info = dict(rows[0])
+    info["counts"] = json.loads(info["counts"] or "{}")
+    pages = query(
+        ledger,
+        "SELECT list, page, response FROM qbwc_staged WHERE target = ? AND run_id = ? "
+        "ORDER BY list, page",
+        (target, info["run_id"]),
+    )
+    return info, pd.DataFrame([tuple(p) for p in pages], columns=["list", "page", "response"])
