@@ -85,6 +85,21 @@ def run_demo(*, out: Path | None = None, echo: Echo = print) -> int:
     echo(f"   {len(batch)} entries, {(batch['hours'] * 60 + batch['minutes']).sum() / 60:.2f} hours "
          f"(rounded up to 6 minutes per entry) -> {out / 'batch.csv'}")
 
+    _step(echo, 7, "Send to QuickBooks Online (the local emulator), exactly once")
+    with qbrecon.QBOEmulator(seed=samples / "qbo") as emu, \
+            emu.connect(out / "tokens.json") as client:
+        echo(f"   QuickBooks Online emulator at {emu.base_url}, company {emu.realm_id}")
+        emu.inject("drop", after=1, match="batch")  # lose one answer, to show the recovery
+        results = qbrecon.send_to_qbo(batch, client, ledger=ledger_path, progress=False)
+        counts = results["status"].value_counts()
+        found = int(results["message"].fillna("").str.contains("unanswered").sum())
+        echo(f"   {int(counts.get('sent', 0))} sent, {int(counts.get('failed', 0))} failed; one answer "
+             f"was lost on the way and its {found} entries were found in QuickBooks, not resent")
+        again = qbrecon.send_to_qbo(batch, client, ledger=ledger_path, progress=False)
+        echo(f"   sent again: {int((again['status'] == 'skipped').sum())} skipped, "
+             f"{len(emu.time_activities())} TimeActivities in QuickBooks")
+    echo(f"   every attempt is in the integration log: qbrecon log --ledger {ledger_path}")
+
     echo("")
     echo("Done.")
     return 0

@@ -17,4 +17,6 @@ def test_demo_runs_and_narrates(tmp_path):
     assert "336 entries checked" in out and "too_long(23:55)" in out
     for name in ("review.xlsx", "mapping.csv", "report.xlsx", "batch.csv"):
         assert (tmp_path / name).stat().st_size > 0, name
+    assert "212 sent, 0 failed" in out and "entries were found in QuickBooks, not resent" in out
+    assert "212 skipped, 212 TimeActivities in QuickBooks" in out
     assert "Traceback" not in run.stderr
