@@ -164,6 +164,25 @@ def _json(value: Any) -> str | None:
     return json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
 
 
+def _delivery_rows(target: str, items: Iterable[Mapping[str, Any]], run_id: str | None) -> list[tuple]:
+    """Rows for the delivery upserts of record_intent / record_queued."""
+    t = now()
+    return [
+        (
+            target,
+            str(it[S.ENTRY_ID]),
+            int(it.get("generation", 0)),
+            str(it["request_id"]),
+            it.get(S.FINGERPRINT),
+            run_id,
+            _json(it.get("payload")),
+            t,
+            t,
+        )
+        for it in items
+    ]
+
+
 class Ledger:
     """The SQLite ledger. Open it with a path; it is created on first use.
 
@@ -361,21 +380,7 @@ class Ledger:
         Each item has ``entry_id``, ``request_id`` and optionally ``fingerprint``,
         ``payload`` and ``generation``. All items commit in one transaction.
         """
-        t = now()
-        rows = [
-            (
-                target,
-                str(it[S.ENTRY_ID]),
-                int(it.get("generation", 0)),
-                str(it["request_id"]),
-                it.get(S.FINGERPRINT),
-                run_id,
-                _json(it.get("payload")),
-                t,
-                t,
-            )
-            for it in items
-        ]
+        rows = _delivery_rows(target, items, run_id)
         with self._tx() as cur:
             cur.executemany(
                 """INSERT INTO deliveries (target, entry_id, state, generation, request_id,
@@ -398,21 +403,7 @@ class Ledger:
         Entries already queued, pending or sent for this target are left as they are.
         Returns how many were queued.
         """
-        t = now()
-        rows = [
-            (
-                target,
-                str(it[S.ENTRY_ID]),
-                int(it.get("generation", 0)),
-                str(it["request_id"]),
-                it.get(S.FINGERPRINT),
-                run_id,
-                _json(it.get("payload")),
-                t,
-                t,
-            )
-            for it in items
-        ]
+        rows = _delivery_rows(target, items, run_id)
         with self._tx() as cur:
             before = self._conn.total_changes
             cur.executemany(

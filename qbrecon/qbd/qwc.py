@@ -16,13 +16,13 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import urlsplit, urlunsplit
 
 from .._io import atomic_path
+from .._net import is_loopback_host
 from ..errors import SettingsError
 from ..ledger import Ledger
 from . import store
 from ._xmlsafe import XMLRejected, parse_xml
 from .queue import resolve_company_file
 
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 _GUID = re.compile(r"^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$")
 
 
@@ -31,7 +31,7 @@ def _check_url(url: str, what: str) -> tuple[str, str]:
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
         raise SettingsError(f"{what} must be an http(s) URL, not {url!r}", setting=what)
-    if parts.scheme == "http" and host not in _LOOPBACK:
+    if parts.scheme == "http" and not is_loopback_host(host):
         raise SettingsError(
             f"{what} must use https (the Web Connector refuses plain http except for "
             f"localhost): {url!r}", setting=what)

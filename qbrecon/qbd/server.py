@@ -8,7 +8,6 @@ README); :func:`serve` refuses non-loopback hosts unless asked explicitly.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import socketserver
 import threading
@@ -16,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from .._net import is_loopback_host
 from ..errors import SettingsError
 
 log = logging.getLogger("qbrecon")
@@ -31,19 +31,10 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     allow_reuse_address = True
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def make_wsgi_server(app: Callable[..., Any], host: str = "127.0.0.1", port: int = 8080, *,
                      allow_remote: bool = False) -> WSGIServer:
     """A threaded stdlib WSGI server for ``app`` (port 0 picks a free port)."""
-    if not is_loopback(host) and not allow_remote:
+    if not is_loopback_host(host) and not allow_remote:
         raise SettingsError(
             f"refusing to serve on {host}: the built-in server speaks plain http, which the "
             "Web Connector accepts only on localhost. Put the app behind a TLS server, or "

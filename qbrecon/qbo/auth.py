@@ -24,7 +24,6 @@ variables ``QBRECON_CLIENT_ID`` and ``QBRECON_CLIENT_SECRET``.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import logging
 import os
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
+from .._net import is_loopback_url
 from ..errors import AuthError, QbreconWarning, SettingsError, TransientSendError
 
 log = logging.getLogger("qbrecon")
@@ -62,17 +62,6 @@ _RUN_AUTH = "run `qbrecon auth --token-file {file}` to connect to QuickBooks aga
 
 
 # ------------------------------------------------------------------ URL checks
-def is_loopback_url(url: str) -> bool:
-    """True when ``url`` points at this machine (127.0.0.0/8, ::1 or localhost)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_url(url: str, *, what: str) -> str:
     """Refuse URLs that would send credentials in the clear: https, or http to loopback only."""
     parts = urlsplit(url)

@@ -52,7 +52,7 @@ from ..errors import (
     TransientSendError,
 )
 from ..ids import hash_rows
-from ..ledger import Ledger, request_id_for
+from ..ledger import DELIVERY_COLUMNS, Ledger, request_id_for
 from .client import COMPANY, THROTTLED, UNKNOWN, classify_fault, fault_text, parse_fault
 from .limits import RetryPolicy
 
@@ -1055,24 +1055,7 @@ def _send(b, client, led: Ledger, *, retry, concurrency, progress, note) -> pd.D
 
 
 def _dry_run(b: pd.DataFrame, ledger: Any, target: str) -> pd.DataFrame:
-    cols = [
-        "target",
-        S.ENTRY_ID,
-        "state",
-        "generation",
-        "request_id",
-        S.FINGERPRINT,
-        "external_id",
-        "external_version",
-        "run_id",
-        "payload",
-        S.ERROR_CODE,
-        S.MESSAGE,
-        "attempts",
-        "created_at",
-        "updated_at",
-    ]
-    deliveries = pending = pd.DataFrame(columns=cols)
+    deliveries = pending = pd.DataFrame(columns=DELIVERY_COLUMNS)
     if isinstance(ledger, Ledger) or Path(ledger).exists():
         led, owned = _open_ledger(ledger)
         try:
