@@ -19,4 +19,9 @@ def test_demo_runs_and_narrates(tmp_path):
         assert (tmp_path / name).stat().st_size > 0, name
     assert "212 sent, 0 failed" in out and "entries were found in QuickBooks, not resent" in out
     assert "212 skipped, 212 TimeActivities in QuickBooks" in out
+    # QuickBooks Desktop: a lost answer mid-delivery, recovered without duplicates
+    assert "the first update is a test sync (ok)" in out
+    assert "271 time entries in QuickBooks Desktop for 271 in the batch, 271 distinct" in out
+    for name in ("Harborlight.qwc", "time.iif", "time.qbxml"):
+        assert (tmp_path / name).stat().st_size > 0, name
     assert "Traceback" not in run.stderr
