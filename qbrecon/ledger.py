@@ -239,7 +239,7 @@ class Ledger:
     def _check_meta(self) -> None:
         rows = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
         if not rows:
-            with self._tx() as cur:
+            with self.transaction() as cur:
                 cur.executemany(
                     "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
                     [
@@ -259,8 +259,12 @@ class Ledger:
             )
 
     @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Cursor]:
-        """One IMMEDIATE transaction: committed on success, rolled back on error."""
+    def transaction(self) -> Iterator[sqlite3.Cursor]:
+        """One IMMEDIATE transaction (a cursor): committed on success, rolled back on error.
+
+        For modules that keep their own tables in the ledger file (the Web Connector's
+        sessions); they commit together with deliveries and log rows when they share one.
+        """
         with self._lock:
             cur = self._conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
@@ -272,6 +276,16 @@ class Ledger:
             else:
                 cur.execute("COMMIT")
 
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of one read-only statement."""
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def ensure_tables(self, ddl: str) -> None:
+        """Create tables (``CREATE TABLE IF NOT EXISTS ...`` statements) in the ledger file."""
+        with self._lock:
+            self._conn.executescript(ddl)
+
     def _frame(self, sql: str, params: Sequence[Any], columns: list[str]) -> pd.DataFrame:
         with self._lock:
             rows = self._conn.execute(sql, params).fetchall()
@@ -281,7 +295,7 @@ class Ledger:
     def start_run(self, *, target: str, kind: str, note: str = "") -> str:
         """Record the start of a run (send, undo, queue, web connector session)."""
         run_id = f"{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-        with self._tx() as cur:
+        with self.transaction() as cur:
             cur.execute(
                 "INSERT INTO runs (run_id, target, kind, started_at, summary) VALUES (?,?,?,?,?)",
                 (run_id, target, kind, now(), _json({"note": note}) if note else None),
@@ -292,7 +306,7 @@ class Ledger:
     def finish_run(
         self, run_id: str, *, status: str = "finished", summary: Mapping[str, Any] | None = None
     ) -> None:
-        with self._tx() as cur:
+        with self.transaction() as cur:
             cur.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?",
                 (now(), status, _json(dict(summary or {})), run_id),
@@ -305,7 +319,7 @@ class Ledger:
         Call it only while holding :meth:`exclusive` for ``target``: a run is ``running``
         only while its process holds that lock, so any other is left from a killed process.
         """
-        with self._tx() as cur:
+        with self.transaction() as cur:
             n = cur.execute(
                 "UPDATE runs SET status = 'interrupted', finished_at = ? "
                 "WHERE target = ? AND status = 'running'",
@@ -381,7 +395,7 @@ class Ledger:
         ``payload`` and ``generation``. All items commit in one transaction.
         """
         rows = _delivery_rows(target, items, run_id)
-        with self._tx() as cur:
+        with self.transaction() as cur:
             cur.executemany(
                 """INSERT INTO deliveries (target, entry_id, state, generation, request_id,
                        fingerprint, run_id, payload, attempts, created_at, updated_at)
@@ -404,7 +418,7 @@ class Ledger:
         Returns how many were queued.
         """
         rows = _delivery_rows(target, items, run_id)
-        with self._tx() as cur:
+        with self.transaction() as cur:
             before = self._conn.total_changes
             cur.executemany(
                 """INSERT INTO deliveries (target, entry_id, state, generation, request_id,
@@ -454,7 +468,7 @@ class Ledger:
                 )
             )
         log_rows = self._log_rows(events)
-        with self._tx() as cur:
+        with self.transaction() as cur:
             cur.executemany(
                 """UPDATE deliveries SET state = ?, generation = generation + ?,
                        external_id = COALESCE(?, external_id),
@@ -479,7 +493,7 @@ class Ledger:
         owner = uuid.uuid4().hex
         host = socket.gethostname()
         pid = os.getpid()
-        with self._tx() as cur:
+        with self.transaction() as cur:
             row = cur.execute("SELECT * FROM locks WHERE target = ?", (target,)).fetchone()
             if row is not None and not _lock_is_stale(row["host"], row["pid"], host):
                 raise LedgerError(
@@ -494,7 +508,7 @@ class Ledger:
         try:
             yield owner
         finally:
-            with self._tx() as cur:
+            with self.transaction() as cur:
                 cur.execute("DELETE FROM locks WHERE target = ? AND owner = ?", (target, owner))
 
     # ---------------------------------------------------------------------- log
@@ -512,7 +526,7 @@ class Ledger:
         response: Any = None,
     ) -> None:
         """Append one event to the integration log (never secrets: callers redact)."""
-        with self._tx() as cur:
+        with self.transaction() as cur:
             cur.execute(
                 """INSERT INTO log (at, run_id, target, entry_id, request_id, event, level,
                                     message, request, response)
@@ -537,7 +551,7 @@ class Ledger:
         rows = self._log_rows(events)
         if not rows:
             return
-        with self._tx() as cur:
+        with self.transaction() as cur:
             cur.executemany(_LOG_INSERT, rows)
 
     @staticmethod

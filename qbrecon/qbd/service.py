@@ -284,7 +284,7 @@ class WebConnectorService:
     def _flush(self) -> None:
         sql, rows = self._take()
         if sql or rows:
-            with self.ledger._tx() as cur:
+            with self.ledger.transaction() as cur:
                 for stmt, params in sql:
                     cur.execute(stmt, params)
                 store.log_rows(cur, rows)
@@ -320,7 +320,7 @@ class WebConnectorService:
 
     def _save(self, s: _Session) -> None:
         sql, rows = self._take()
-        with self.ledger._tx() as cur:
+        with self.ledger.transaction() as cur:
             for stmt, params in sql:
                 cur.execute(stmt, params)
             cur.execute(
@@ -384,7 +384,7 @@ class WebConnectorService:
                 failures, first = 0, t
             failures += 1
             lock = t + self.settings.lockout if failures >= self.settings.max_failures else None
-            with led._tx() as cur:
+            with led.transaction() as cur:
                 cur.execute(
                     "INSERT INTO qbwc_auth (user_name, failures, first_failure, locked_until) "
                     "VALUES (?,?,?,?) ON CONFLICT (user_name) DO UPDATE SET "
@@ -396,7 +396,7 @@ class WebConnectorService:
                       message=f"user {shown}: refused (wrong user name or password){note}")
             return ["", "nvu"]
         if auth:
-            with led._tx() as cur:
+            with led.transaction() as cur:
                 cur.execute("DELETE FROM qbwc_auth WHERE user_name = ?", (name,))
         target = target_for(user.company_file)
         self._close_stale(target)
@@ -420,7 +420,7 @@ class WebConnectorService:
                        "unconfirmed": 0, "warnings": 0},
         }
         idle_since = t - self.settings.takeover_after
-        with led._tx() as cur:
+        with led.transaction() as cur:
             live = cur.execute(
                 "SELECT ticket_prefix, expires_at, ticket_hash FROM qbwc_sessions WHERE target = ? "
                 "AND closed_at IS NULL AND expires_at > ?", (target, t)).fetchone()
@@ -784,7 +784,7 @@ class WebConnectorService:
                 frame = frame.drop(index=bad).reset_index(drop=True)
         else:
             return True  # everything in the block was refused: look at the next one
-        with self.ledger._tx() as cur:
+        with self.ledger.transaction() as cur:
             cur.executemany(
                 "INSERT OR REPLACE INTO qbwc_prepared (ticket_hash, target, entry_id, request_id, "
                 "xml) VALUES (?,?,?,?,?)",
@@ -886,7 +886,7 @@ class WebConnectorService:
         st = s.state
         counts = {"records": st["staged"], "errors": st["list_errors"]}
         t = now()
-        with self.ledger._tx() as cur:
+        with self.ledger.transaction() as cur:
             cur.execute("INSERT OR REPLACE INTO qbwc_stagings (target, run_id, completed_at, "
                         "counts) VALUES (?,?,?,?)", (s.target, s.run_id, t, json.dumps(counts)))
         values: dict[str, Any] = {"staged_at": t}

@@ -88,15 +88,13 @@ CREATE TABLE IF NOT EXISTS qbwc_stagings (
 def ensure(ledger: Ledger) -> Ledger:
     """Create the Web Connector tables in the ledger file (idempotent)."""
     if not getattr(ledger, "_qbwc_ready", False):
-        with ledger._lock:
-            ledger._conn.executescript(_DDL)
+        ledger.ensure_tables(_DDL)
         ledger._qbwc_ready = True
     return ledger
 
 
 def query(ledger: Ledger, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-    with ledger._lock:
-        return ledger._conn.execute(sql, tuple(params)).fetchall()
+    return ledger.query(sql, params)
 
 
 def log_rows(cur: sqlite3.Cursor, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -125,7 +123,7 @@ def log_rows(cur: sqlite3.Cursor, rows: Iterable[Mapping[str, Any]]) -> None:
 
 def log_many(ledger: Ledger, rows: list[Mapping[str, Any]]) -> None:
     if rows:
-        with ledger._tx() as cur:
+        with ledger.transaction() as cur:
             log_rows(cur, rows)
 
 
@@ -134,7 +132,7 @@ def stable_guid(ledger: Ledger, kind: str, key: str) -> str:
     """The GUID stored for (kind, key), generated and stored on first use, never again."""
     ensure(ledger)
     fresh = "{" + str(uuid.uuid4()).upper() + "}"
-    with ledger._tx() as cur:
+    with ledger.transaction() as cur:
         cur.execute(
             "INSERT OR IGNORE INTO qbwc_ids (kind, key, guid, created_at) VALUES (?,?,?,?)",
             (kind, key, fresh, now()),
@@ -148,7 +146,7 @@ def stable_guid(ledger: Ledger, kind: str, key: str) -> str:
 def adopt_guid(ledger: Ledger, kind: str, key: str, guid: str) -> str:
     """Store ``guid`` for (kind, key) unless one is stored already; return the stored one."""
     ensure(ledger)
-    with ledger._tx() as cur:
+    with ledger.transaction() as cur:
         cur.execute(
             "INSERT OR IGNORE INTO qbwc_ids (kind, key, guid, created_at) VALUES (?,?,?,?)",
             (kind, key, guid, now()),
@@ -169,7 +167,7 @@ def file_info(ledger: Ledger, target: str) -> dict[str, Any]:
 def update_file(ledger: Ledger, target: str, **values: Any) -> None:
     ensure(ledger)
     cols = list(values)
-    with ledger._tx() as cur:
+    with ledger.transaction() as cur:
         cur.execute("INSERT OR IGNORE INTO qbwc_files (target) VALUES (?)", (target,))
         if cols:
             cur.execute(
