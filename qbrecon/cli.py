@@ -850,6 +850,17 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------ main
+#: the order of ``qbrecon --help``: the steps of the flow, then the tools around them
+_FLOW = ["load", "lists", "fetch-lists", "match", "apply-review", "validate", "export", "auth",
+         "send", "undo", "create-missing", "queue", "qwc", "webconnector", "log", "emulator",
+         "samples", "demo"]
+
+
+def _flow_position(cmd: tuple) -> tuple[int, str]:
+    name = cmd[0]
+    return (_FLOW.index(name) if name in _FLOW else len(_FLOW), name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qbrecon",
@@ -862,7 +873,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"qbrecon {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name, help_text, configure, func in _COMMANDS:
+    for name, help_text, configure, func in sorted(_COMMANDS, key=_flow_position):
         p = sub.add_parser(name, help=help_text, description=help_text)
         configure(p)
         p.set_defaults(func=func)
