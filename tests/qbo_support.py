@@ -68,3 +68,47 @@ def ledger_bytes(path: Path) -> bytes:
     out += "\n".join(str(r) for r in con.execute("SELECT * FROM deliveries")).encode()
     con.close()
     return out
+
+
+#: a sitecustomize that refuses every host name but loopback (and notes the attempt)
+_NO_NETWORK = """
+import os
+import socket
+
+_real = socket.getaddrinfo
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def _loopback_only(host, *args, **kwargs):
+    name = host.decode() if isinstance(host, bytes) else host
+    if name is not None and name not in _LOOPBACK and not str(name).startswith("127."):
+        with open(os.environ["QBRECON_TEST_NETWORK_LOG"], "a", encoding="utf-8") as fh:
+            fh.write(f"{name}\\n")
+        raise socket.gaierror(socket.EAI_NONAME, f"no network in this test: {name}")
+    return _real(host, *args, **kwargs)
+
+
+socket.getaddrinfo = _loopback_only
+"""
+
+
+def offline_env(folder: Path) -> tuple[dict[str, str], Path]:
+    """Environment for a subprocess that can reach loopback only, without client credentials.
+
+    Returns:
+        the environment, and the file that lists every other host the process tried.
+    """
+    import os
+
+    guard = folder / "offline"
+    guard.mkdir(exist_ok=True)
+    (guard / "sitecustomize.py").write_text(_NO_NETWORK, encoding="utf-8")
+    attempts = folder / "network-attempts.txt"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("QBRECON_CLIENT_ID", "QBRECON_CLIENT_SECRET")
+    }
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(guard), env.get("PYTHONPATH")) if p)
+    env["QBRECON_TEST_NETWORK_LOG"] = str(attempts)
+    return env, attempts

@@ -4,6 +4,7 @@ import json
 import os
 import stat
 import threading
+import time
 
 import pytest
 import requests
@@ -133,31 +134,62 @@ def test_credentials_come_from_arguments_then_file_then_environment(emu, tmp_pat
     )
     monkeypatch.delenv(ENV_CLIENT_ID, raising=False)
     monkeypatch.delenv(ENV_CLIENT_SECRET, raising=False)
+    # a valid access token needs no credentials; only the refresh does, and says so
+    bare = connect_qbo(**kw)
+    assert bare.query_rows("Class") is not None and bare.auth_client is None
+    emu.expire_tokens()
     with pytest.raises(AuthError, match="QBRECON_CLIENT_ID"):
-        connect_qbo(**kw)
+        bare.query_rows("Class")
+    assert emu.stats["token_refreshes"] == 0
     monkeypatch.setenv(ENV_CLIENT_ID, emu.client_id)
     monkeypatch.setenv(ENV_CLIENT_SECRET, emu.client_secret)
     c = connect_qbo(**kw)
-    emu.expire_tokens()
     assert c.query_rows("Class")  # refreshed with the environment's credentials
-    assert emu.stats["token_refreshes"] == 1
+    assert emu.stats["token_refreshes"] == 1 and c.auth_client is not None
+    c2 = connect_qbo(**kw, client_secret="wrong")
+    emu.expire_tokens()
     with pytest.raises(AuthError, match="client id/secret"):
-        c2 = connect_qbo(**kw, client_secret="wrong")
-        emu.expire_tokens()
         c2.query_rows("Class")
 
 
-def test_unreachable_identity_provider_is_an_auth_error(tmp_path):
+def test_the_identity_provider_is_needed_only_to_refresh(emu, tmp_path):
+    # the discovery document lives nowhere: a valid access token still works
+    tokens = emu.issue_tokens()
     path = tmp_path / "t.json"
-    TokenStore(path).save(
-        {"access_token": "a", "refresh_token": "r", "client_id": "c", "client_secret": "s"}
+    data = {
+        "access_token": tokens["access_token"],
+        "refresh_token": tokens["refresh_token"],
+        "client_id": emu.client_id,
+        "client_secret": emu.client_secret,
+        "expires_at": time.time() + 3600,
+    }
+    TokenStore(path).save(data)
+    kw = dict(
+        realm_id=emu.realm_id,
+        token_file=path,
+        environment="http://127.0.0.1:9/discovery",
+        base_url=emu.base_url,
     )
+    client = connect_qbo(**kw)
+    assert client.query_rows("Item")
+    # after a 401 the refresh needs the identity provider: a clear AuthError, every time
+    emu.expire_tokens()
+    for _ in range(2):
+        with pytest.raises(AuthError, match="cannot reach the QuickBooks identity provider"):
+            client.query_rows("Item")
+    # an access token about to expire is refreshed before use: the same error, no request
+    TokenStore(path).save({**data, "expires_at": time.time() + 10})
+    requests_before = emu.stats["api_requests"]
     with pytest.raises(AuthError, match="cannot reach"):
+        connect_qbo(**kw).query_rows("Item")
+    assert emu.stats["api_requests"] == requests_before
+    assert emu.stats["token_refreshes"] == 0
+
+
+def test_an_unusable_token_file_is_refused_at_connect(tmp_path):
+    with pytest.raises(AuthError, match="no token file"):
         connect_qbo(
-            realm_id="1",
-            token_file=path,
-            environment="http://127.0.0.1:9/discovery",
-            base_url="http://127.0.0.1:9/v3",
+            realm_id="1", token_file=tmp_path / "none.json", base_url="http://127.0.0.1:9/v3"
         )
 
 

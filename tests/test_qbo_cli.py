@@ -6,15 +6,17 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
 import requests
 from openpyxl import load_workbook
-from qbo_support import FAST_LIMITS, INACTIVE_EMPLOYEE, make_batch
+from qbo_support import FAST_LIMITS, INACTIVE_EMPLOYEE, make_batch, offline_env
 
 from qbrecon import schema as S
 from qbrecon.ledger import Ledger
+from qbrecon.qbo.auth import TokenStore
 from qbrecon.qbo.emulator import QBOEmulator
 
 
@@ -103,6 +105,35 @@ def test_send_reads_company_and_urls_from_the_token_file(emu, setup, tmp_path):
     path = write_batch(make_batch(3), tmp_path / "batch.csv")
     done = qbrecon("send", path, "--ledger", ledger, "--token-file", token_file, "--no-progress")
     assert done.returncode == 0, done.stderr
+    assert len(emu.time_activities()) == 3
+
+
+def test_send_with_a_valid_access_token_needs_no_identity_provider(emu, tmp_path):
+    # only the tokens, no client id/secret, no environment: the default "sandbox" must
+    # not fetch Intuit's discovery document while the access token is still valid
+    tokens = emu.issue_tokens()
+    token_file = tmp_path / "tokens.json"
+    TokenStore(token_file).save(
+        {
+            "access_token": tokens["access_token"],
+            "refresh_token": tokens["refresh_token"],
+            "expires_at": int(time.time()) + 3600,
+        }
+    )
+    path = write_batch(make_batch(3), tmp_path / "batch.csv")
+    env, attempts = offline_env(tmp_path)
+    args = ["--ledger", tmp_path / "l.sqlite", "--token-file", token_file]
+    args += ["--realm-id", emu.realm_id, "--base-url", emu.base_url, "--no-progress"]
+    done = subprocess.run(
+        [sys.executable, "-m", "qbrecon", "send", path, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not attempts.exists(), attempts.read_text()
+    assert re.search(r"sent\s+3", done.stdout)
     assert len(emu.time_activities()) == 3
 
 

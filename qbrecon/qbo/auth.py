@@ -18,7 +18,9 @@ expires: ISO 8601, or seconds since the epoch), ``refresh_token_expires_at``,
 Tokens are never logged and never written anywhere but the token file.
 
 Client id and secret come from the arguments, else the token file, else the environment
-variables ``QBRECON_CLIENT_ID`` and ``QBRECON_CLIENT_SECRET``.
+variables ``QBRECON_CLIENT_ID`` and ``QBRECON_CLIENT_SECRET``. They and the identity
+provider (intuit-oauth downloads its discovery document when its client is made) are
+needed only to refresh, so the client is made at the first refresh, not at connect time.
 """
 
 from __future__ import annotations
@@ -414,9 +416,17 @@ def _auth_error_from(exc: Exception, *, store: TokenStore | None, action: str) -
 class TokenManager:
     """Tokens from a token file, refreshed through intuit-oauth, rotation-safe.
 
+    The identity provider is needed only to refresh: with ``auth_client_factory`` the
+    intuit-oauth client (whose constructor downloads the OpenID discovery document) is
+    made on the first refresh, so a valid access token works offline.
+
     Args:
         store: the token file.
-        auth_client: an intuit-oauth ``AuthClient`` (None: refreshing raises AuthError).
+        auth_client: an intuit-oauth ``AuthClient`` (None: made by ``auth_client_factory``
+            when a refresh is needed; without either, refreshing raises AuthError).
+        auth_client_factory: makes the ``AuthClient`` on the first refresh; it raises
+            :class:`~qbrecon.errors.AuthError` when it cannot (no client id/secret, the
+            identity provider unreachable), and is tried again on the next refresh.
         leeway: refresh when the access token expires within this many seconds.
         clock: injectable for tests.
     """
@@ -426,11 +436,13 @@ class TokenManager:
         store: TokenStore,
         auth_client: Any = None,
         *,
+        auth_client_factory: Any = None,
         leeway: float = REFRESH_LEEWAY,
         clock: Any = time.time,
     ) -> None:
         self.store = store
         self.auth_client = auth_client
+        self.auth_client_factory = auth_client_factory
         self.leeway = leeway
         self._clock = clock
         self._lock = threading.RLock()
@@ -469,6 +481,8 @@ class TokenManager:
                 self._data = latest
                 log.debug("adopted tokens refreshed by another process")
                 return
+            if self.auth_client is None and self.auth_client_factory is not None:
+                self.auth_client = self.auth_client_factory()  # AuthError when it cannot
             if self.auth_client is None:
                 raise AuthError(
                     f"{self.store.path}: the access token expired and no client id/secret "

@@ -260,7 +260,6 @@ class QBOClient(QuickBooks):
         self.company_id = realm
         self._api_base = check_url(str(base_url), what="base_url")
         self.tokens: TokenSource = StaticTokens(tokens) if isinstance(tokens, str) else tokens
-        self.auth_client = getattr(self.tokens, "auth_client", None)
         self.sandbox = environment == "sandbox"
         self.environment = environment
         self.timeout = float(timeout)
@@ -277,6 +276,11 @@ class QBOClient(QuickBooks):
         return f"QBOClient(realm_id={self.company_id!r}, base_url={self._api_base!r})"
 
     # ------------------------------------------------------------ properties
+    @property
+    def auth_client(self) -> Any:  # type: ignore[override]
+        """The token source's intuit-oauth client (None until a refresh needed one)."""
+        return getattr(self.tokens, "auth_client", None)
+
     @property
     def api_url(self) -> str:  # type: ignore[override]
         return self._api_base
@@ -657,8 +661,14 @@ def connect_qbo(
         timeout: seconds to wait for each response.
         minorversion: the API minor version.
 
+    Connecting needs neither the identity provider nor the client id and secret while
+    the access token is valid: both are needed only to refresh it (shortly before it
+    expires, or after a 401), and a refresh that cannot get them raises AuthError then.
+
     Raises:
-        AuthError: no token file, no client credentials, identity provider unreachable.
+        AuthError: no usable token file (at once); later, from the call that needs a
+            refresh, when no client id/secret is known or the identity provider cannot
+            be reached.
         SettingsError: a bad environment, base URL or realm id.
 
     Example (against the local emulator)::
@@ -678,22 +688,22 @@ def connect_qbo(
         )
     api = check_url(api, what="base_url")
     store = TokenStore(token_file)
-    data = store.load()
-    cid, secret = resolve_credentials(client_id, client_secret, data)
-    if not cid or not secret:
-        raise AuthError(
-            f"{store.path}: the app's client id and secret are needed to refresh tokens; "
-            "pass client_id/client_secret, store them in the token file, or set "
-            "QBRECON_CLIENT_ID and QBRECON_CLIENT_SECRET"
-        )
-    ac = make_auth_client(
-        client_id=cid,
-        client_secret=secret,
-        environment=env,
-        access_token=data.get("access_token"),
-        refresh_token=data.get("refresh_token"),
-    )
-    tokens = TokenManager(store, ac)
+    store.load()  # a missing or unusable token file is reported now, not at the first call
+
+    def auth_client() -> Any:
+        # made on the first refresh only: intuit-oauth's constructor downloads the
+        # discovery document, which a valid access token does not need
+        cid, secret = resolve_credentials(client_id, client_secret, store.load())
+        if not cid or not secret:
+            raise AuthError(
+                f"{store.path}: the access token needs refreshing, and the app's client id "
+                "and secret are needed for that; pass client_id/client_secret, store them in "
+                "the token file, or set QBRECON_CLIENT_ID and QBRECON_CLIENT_SECRET (or run "
+                f"`qbrecon auth --token-file {store.path}` again)"
+            )
+        return make_auth_client(client_id=cid, client_secret=secret, environment=env)
+
+    tokens = TokenManager(store, auth_client_factory=auth_client)
     return QBOClient(
         realm_id=realm_id,
         tokens=tokens,
