@@ -479,7 +479,11 @@ def test_undo_refuses_unknown_runs(client, tmp_path):
         (S.EMPLOYEE_ID, "", "no QuickBooks employee"),
         (S.MINUTES, 75, "minutes must be 0 to 59"),
         (S.HOURS, -1, "hours cannot be negative"),
-        (S.HOURS, 9000, "at most 8760 hours"),
+        (S.HOURS, 30, "24 hours or more"),
+        (S.HOURS, 24, "24 hours or more"),
+        (S.HOURS, 9000, "24 hours or more"),
+        (S.MINUTES, 60, "minutes must be 0 to 59"),
+        (S.MINUTES, -1, "minutes must be 0 to 59"),
         (S.BILLABLE_STATUS, "HasBeenBilled", "Billable or NotBillable"),
         (S.CUSTOMER_ID, "", "billable entry needs a customer"),
         (S.HOURLY_RATE, float("nan"), "needs an hourly rate"),
@@ -518,6 +522,27 @@ def test_every_problem_is_listed_at_once(client, tmp_path):
     assert "batch.csv" in str(info.value)
 
 
+def test_entries_of_a_day_or_more_are_refused_every_row_listed(client, emu, tmp_path):
+    # a hand-edited batch: validation's 23:55 limit no longer guards it
+    batch = make_batch(6)
+    edits = {0: (30, 0), 1: (23, 59), 2: (24, 0), 3: (5, 60), 4: (-2, 10)}
+    for row, (hours, minutes) in edits.items():
+        batch.loc[row, [S.HOURS, S.MINUTES]] = [hours, minutes]
+    with pytest.raises(InputError, match="nothing was sent") as info:
+        send(batch, client, tmp_path / "l.sqlite")
+    assert [(p.row, p.column, p.value) for p in info.value.problems] == [
+        (1, S.HOURS, 30),
+        (3, S.HOURS, 24),
+        (4, S.MINUTES, 60),
+        (5, S.HOURS, -2),
+    ]
+    assert "24 hours or more" in info.value.problems[0].message
+    assert emu.stats["api_requests"] == 0
+    # the longest entry QuickBooks takes is sent as it is
+    longest = batch.iloc[[1]].reset_index(drop=True)
+    assert prepare_batch(longest)[[S.HOURS, S.MINUTES]].iloc[0].tolist() == [23, 59]
+
+
 def test_missing_columns_are_named():
     with pytest.raises(InputError, match="hours"):
         prepare_batch(make_batch(2).drop(columns=[S.HOURS]))
@@ -528,7 +553,7 @@ def test_missing_columns_are_named():
 @given(
     st.lists(
         st.tuples(
-            st.integers(0, 8759),
+            st.integers(0, 23),
             st.integers(0, 59),
             st.booleans(),
             st.text(max_size=300),

@@ -65,6 +65,9 @@ CHUNK_SIZE = 30  # QuickBooks Online's batch limit
 MAX_DESCRIPTION = 4000
 MARKER_RE = re.compile(r"\[qbr:([0-9a-f]{12})\]")
 MARKER_LENGTH = len("[qbr:") + 12 + 1
+#: an entry must be shorter than a day (QuickBooks' API would take up to 8760 hours, but a
+#: hand-edited 30-hour row is a mistake, as validation's 23:55 and the Desktop queue say)
+MAX_MINUTES = 24 * 60
 
 #: what a dry run returns
 DRY_RUN_COLUMNS = [S.ENTRY_ID, "action", "request_id", "marker", "chunk", "payload"]
@@ -112,8 +115,9 @@ def prepare_batch(batch: pd.DataFrame, *, file: str | None = None) -> pd.DataFra
 
     The checks every batch gets (:func:`qbrecon.batch.check_batch`: ids, dates, minutes,
     statuses...) plus what QuickBooks Online needs: an employee or vendor *id*, a customer
-    and a rate on billable entries, at most 8760 hours, and room for qbrecon's marker in
-    the 4000-character Description. Every problem is reported at once.
+    and a rate on billable entries, less than 24 hours per entry (hours never negative,
+    minutes 0 to 59), and room for qbrecon's marker in the 4000-character Description.
+    Every problem is reported at once.
 
     Returns:
         the batch with :data:`~qbrecon.schema.BATCH_COLUMNS` plus ``name_of`` (default
@@ -159,8 +163,12 @@ def prepare_batch(batch: pd.DataFrame, *, file: str | None = None) -> pd.DataFra
     billable = b[S.BILLABLE_STATUS] == "Billable"
     checks: list[tuple[pd.Series, str, str]] = [
         (b[S.EMPLOYEE_ID] == "", S.EMPLOYEE_ID, "no QuickBooks employee or vendor id"),
-        (b[S.HOURS] > 8760, S.HOURS, "QuickBooks takes at most 8760 hours"),
-        ((b[S.HOURS] == 8760) & (b[S.MINUTES] > 0), S.MINUTES, "at 8760 hours, minutes must be 0"),
+        (
+            b[S.HOURS] * 60 + b[S.MINUTES] >= MAX_MINUTES,
+            S.HOURS,
+            "24 hours or more in one entry; a time entry covers part of one day (validation "
+            "allows at most 23:55): split it or correct the hours",
+        ),
         (billable & (b[S.CUSTOMER_ID] == ""), S.CUSTOMER_ID, "a billable entry needs a customer"),
         (
             billable & b[S.HOURLY_RATE].isna(),
