@@ -708,7 +708,7 @@ def _send_args(p: argparse.ArgumentParser) -> None:
 @command("send", "send a saved batch to QuickBooks Online, each entry exactly once", _send_args)
 def _send(args: argparse.Namespace) -> int:
     from .batch import read_batch
-    from .qbo.send import prepare_batch, send_to_qbo
+    from .qbo.send import CHANGED_SINCE_SENT, prepare_batch, send_to_qbo
     from .qbo.tables import write_frame
 
     batch = read_batch(args.batch)
@@ -742,6 +742,11 @@ def _send(args: argparse.Namespace) -> int:
     if len(failed):
         _out("\nfailed entries:")
         _out(_frame_text(failed[["entry_id", "error_code", "message"]].reset_index(drop=True)))
+    changed = results[(results["error_code"].fillna("") == CHANGED_SINCE_SENT).to_numpy(dtype=bool)]
+    if len(changed):
+        _out(f"\n{len(changed)} entries changed in the tracker after they were sent; they are not sent "
+             "again: fix them in QuickBooks")
+        _out(_frame_text(changed[["entry_id", "qbo_id", "message"]].reset_index(drop=True)))
     if args.out:
         write_frame(results, args.out)
         _out(f"\nwrote the results to {args.out}")

@@ -137,6 +137,22 @@ def test_send_with_a_valid_access_token_needs_no_identity_provider(emu, tmp_path
     assert len(emu.time_activities()) == 3
 
 
+def test_send_lists_entries_changed_since_they_were_sent(emu, setup, tmp_path):
+    token_file, ledger = setup
+    batch = make_batch(3).assign(**{S.FINGERPRINT: ["a", "b", "c"]})
+    path = write_batch(batch, tmp_path / "batch.csv")
+    args = ["--ledger", ledger, "--token-file", token_file, "--no-progress"]
+    assert qbrecon("send", path, *args).returncode == 0
+    batch.loc[2, [S.HOURS, S.FINGERPRINT]] = [6, "c2"]
+    write_batch(batch, path)
+    again = qbrecon("send", path, *args)
+    assert again.returncode == 0, again.stderr  # skipped is not a failure
+    assert re.search(r"skipped\s+3", again.stdout)
+    listed = again.stdout.split("changed in the tracker after they were sent")[1]
+    assert "e00002" in listed and "e00001" not in listed
+    assert len(emu.time_activities()) == 3
+
+
 def test_a_bad_batch_file_exits_2_and_names_every_row(setup, tmp_path, emu):
     token_file, ledger = setup
     batch = make_batch(5)

@@ -321,15 +321,35 @@ def test_permanent_item_faults_are_recorded_and_the_rest_is_sent(tmp_path):
         assert d.loc["e00003", "request_id"] == request_id_for(client.target, "e00003", 1)
 
 
-def test_a_changed_entry_is_skipped_with_a_note(client, tmp_path):
+def test_a_changed_entry_is_skipped_with_a_note(emu, client, tmp_path):
+    ledger = tmp_path / "l.sqlite"
     batch = make_batch(3)
-    send(batch, client, tmp_path / "l.sqlite")
+    batch[S.FINGERPRINT] = ["fp0", "fp1", "fp2"]
+    first = send(batch, client, ledger)
+    with Ledger(ledger) as led:
+        sent_on = led.deliveries()["updated_at"].str[:10].tolist()
+    # edited in the tracker after sending: the batch carries the new content hash
     batch.loc[1, S.DESCRIPTION] = "corrected after sending"
     batch.loc[1, S.HOURS] = 7
-    results = send(batch, client, tmp_path / "l.sqlite")
-    assert (results[S.STATUS] == "skipped").all()
-    assert "changed since" in results[S.MESSAGE].iloc[1]
-    assert "changed since" not in results[S.MESSAGE].iloc[0]
+    batch.loc[1, S.FINGERPRINT] = "fp1-edited"
+    results = send(batch, client, ledger)
+    assert (results[S.STATUS] == "skipped").all()  # never resent automatically
+    assert len(emu.time_activities()) == 3
+    qid = first[S.QBO_ID].tolist()
+    assert results[S.QBO_ID].tolist() == qid
+    changed = results[S.MESSAGE].iloc[1]
+    assert changed.startswith(f"already sent as TimeActivity {qid[1]} on {sent_on[1]}")
+    assert "changed since in the tracker" in changed and "fix it in QuickBooks" in changed
+    assert results[S.ERROR_CODE].fillna("").tolist() == ["", "changed_since_sent", ""]
+    unchanged = results[S.MESSAGE].iloc[0]
+    assert unchanged.startswith(f"already sent as TimeActivity {qid[0]} on {sent_on[0]}")
+    assert "changed" not in unchanged
+    with Ledger(ledger) as led:
+        warned = led.log_frame(level="warning")
+    assert (
+        warned[S.ENTRY_ID].tolist() == ["e00001"]
+        and "fix it in QuickBooks" in warned[S.MESSAGE].iloc[0]
+    )
 
 
 def test_interrupted_entries_outside_the_batch_are_finished(emu, client, tmp_path):

@@ -69,6 +69,8 @@ MARKER_LENGTH = len("[qbr:") + 12 + 1
 #: hand-edited 30-hour row is a mistake, as validation's 23:55 and the Desktop queue say)
 MAX_MINUTES = 24 * 60
 
+#: error_code of a skipped entry that changed after it was sent (fix it in QuickBooks)
+CHANGED_SINCE_SENT = "changed_since_sent"
 #: what a dry run returns
 DRY_RUN_COLUMNS = [S.ENTRY_ID, "action", "request_id", "marker", "chunk", "payload"]
 #: the columns of create_missing's proposals (kind and name are required)
@@ -833,25 +835,31 @@ def _plan(
     skipped: dict[str, tuple] = {}
     if sent_mask.any():
         s = m[sent_mask].astype(object)
+        qid = s["external_id"].fillna("?").astype(str)
         msg = (
-            "already sent (run "
+            "already sent as TimeActivity "
+            + qid
+            + " on "
+            + s["updated_at"].fillna("?").astype(str).str[:10]
+            + " (run "
             + s["run_id"].fillna("?").astype(str)
-            + ", "
-            + s["updated_at"].fillna("").astype(str).str[:10]
             + ")"
         )
         fp = b[S.FINGERPRINT][sent_mask].to_numpy()
         changed = s[S.FINGERPRINT].notna().to_numpy() & (
             s[S.FINGERPRINT].astype(str).to_numpy() != fp
         )
+        # an edit made after sending is never sent on its own (that would duplicate the
+        # time): it is named, so that it gets fixed by hand rather than silently lost
         msg = msg.where(
             ~changed,
-            msg + "; the entry changed since: correct it in QuickBooks, or undo "
-            "that run and send again",
+            msg + ", and changed since in the tracker: it is not sent again; fix it in "
+            "QuickBooks (TimeActivity " + qid + "), or undo that run and send again",
         )
+        codes = np.where(changed, CHANGED_SINCE_SENT, None)
         skipped = {
-            e: ("skipped", q, None, t)
-            for e, q, t in zip(ids[sent_mask], s["external_id"], msg, strict=True)
+            e: ("skipped", q, c, t)
+            for e, q, c, t in zip(ids[sent_mask], s["external_id"], codes, msg, strict=True)
         }
     request_ids = pd.Series(
         [request_id_for(target, e, g) for e, g in zip(ids, gen, strict=True)],
@@ -1015,6 +1023,25 @@ def _send(b, client, led: Ledger, *, retry, concurrency, progress, note) -> pd.D
                     run_id=run_id,
                     target=target,
                     message=f"{len(skipped)} entries were already sent and are skipped",
+                )
+            changed = [(e, r) for e, r in skipped.items() if r[2] == CHANGED_SINCE_SENT]
+            if changed:
+                log.warning(
+                    "%d entries changed in the tracker after they were sent; they are not sent "
+                    "again: fix them in QuickBooks (error_code %s in the results)",
+                    len(changed),
+                    CHANGED_SINCE_SENT,
+                )
+                led.log_many(
+                    {
+                        "event": "changed",
+                        "run_id": run_id,
+                        "target": target,
+                        S.ENTRY_ID: e,
+                        "level": "warning",
+                        S.MESSAGE: r[3],
+                    }
+                    for e, r in changed
                 )
             if interrupted:
                 log.info(
