@@ -699,54 +699,77 @@ def _auth(args: argparse.Namespace) -> int:
 def _send_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("batch", type=Path, help="the batch to send (CSV or XLSX, as build_batch writes it)")
     _qbo_args(p)
-    p.add_argument("--dry-run", action="store_true", help="show the exact payloads; send nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="say per entry what a send would do, with the exact payloads; send nothing")
     p.add_argument("--out", type=Path, help="also write the results (or the dry run) to .csv or .xlsx")
+    p.add_argument("--no-check-quickbooks", action="store_true",
+                   help="do not search QuickBooks for the markers of entries the ledger has no record "
+                        "of (only for a ledger known to hold every earlier send)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--concurrency", type=int, default=2, help="batch requests in flight (default 2)")
 
 
-@command("send", "send a saved batch to QuickBooks Online, each entry exactly once", _send_args)
-def _send(args: argparse.Namespace) -> int:
-    from .batch import read_batch
-    from .qbo.send import CHANGED_SINCE_SENT, prepare_batch, send_to_qbo
-    from .qbo.tables import write_frame
+def _print_changed(results) -> None:
+    from .qbo.send import CHANGED_SINCE_SENT
 
-    batch = read_batch(args.batch)
-    prepare_batch(batch, file=str(args.batch))  # every problem, with file rows, before connecting
-    client = _connect(args)
-    with client:
-        if args.dry_run:
-            plan = send_to_qbo(batch, client, ledger=args.ledger, dry_run=True)
-            counts = plan["action"].value_counts()
-            _out(f"dry run: {len(plan)} entries, nothing sent")
-            for action, n in counts.items():
-                _out(f"  {action:<20}{n:>7}")
-            chunks = plan["chunk"].dropna()
-            if len(chunks):
-                _out(f"  in {int(chunks.max())} batch request(s) of up to 30")
-            shown = plan[plan["payload"].notna()].head(3)
-            for eid, payload in zip(shown["entry_id"], shown["payload"], strict=True):
-                _out(f"\n{eid}: {payload}")
-            if args.out:
-                write_frame(plan, args.out)
-                _out(f"\nwrote the payloads to {args.out}")
-            return EXIT_OK
-        results = send_to_qbo(batch, client, ledger=args.ledger, progress=False if args.no_progress else None,
-                              concurrency=args.concurrency)
-    run_id = results.attrs.get("run_id", "")
-    counts = results["status"].value_counts()
-    _out(f"send {run_id}: {len(results)} entries")
-    for status in ("sent", "skipped", "failed"):
-        _out(f"  {status:<10}{int(counts.get(status, 0)):>7}")
-    failed = results[results["status"] == "failed"]
-    if len(failed):
-        _out("\nfailed entries:")
-        _out(_frame_text(failed[["entry_id", "error_code", "message"]].reset_index(drop=True)))
     changed = results[(results["error_code"].fillna("") == CHANGED_SINCE_SENT).to_numpy(dtype=bool)]
     if len(changed):
         _out(f"\n{len(changed)} entries changed in the tracker after they were sent; they are not sent "
              "again: fix them in QuickBooks")
         _out(_frame_text(changed[["entry_id", "qbo_id", "message"]].reset_index(drop=True)))
+
+
+@command("send", "send a saved batch to QuickBooks Online, each entry exactly once", _send_args)
+def _send(args: argparse.Namespace) -> int:
+    from .batch import read_batch
+    from .qbo.send import FOUND_MESSAGE, WOULD_SEND, prepare_batch, send_to_qbo
+    from .qbo.tables import write_frame
+
+    batch = read_batch(args.batch)
+    prepare_batch(batch, file=str(args.batch))  # every problem, with file rows, before connecting
+    client = _connect(args)
+    check = not args.no_check_quickbooks
+    with client:
+        if args.dry_run:
+            plan = send_to_qbo(batch, client, ledger=args.ledger, dry_run=True, check_quickbooks=check)
+            counts = plan["status"].value_counts()
+            _out(f"dry run: {len(plan)} entries, nothing sent")
+            for status in (WOULD_SEND, "skipped"):
+                _out(f"  {status:<12}{int(counts.get(status, 0)):>7}")
+            if plan.attrs.get("batch_requests"):
+                _out(f"  in {plan.attrs['batch_requests']} batch request(s) of up to 30")
+            outside = plan.attrs.get("outside_batch") or []
+            if outside:
+                _out(f"  and {len(outside)} entries an interrupted send left open, not in this batch, "
+                     "would be finished too")
+            unchecked = plan[(plan["error_code"].fillna("") == "not_checked").to_numpy(dtype=bool)]
+            if len(unchecked):
+                _out(f"\nQuickBooks could not be searched just now for {len(unchecked)} entries the "
+                     "ledger has no record of; a send searches first and sends only what is not there")
+            _print_changed(plan)
+            shown = plan[plan["payload"].notna()].head(3)
+            for eid, payload in zip(shown["entry_id"], shown["payload"], strict=True):
+                _out(f"\n{eid}: {payload}")
+            if args.out:
+                write_frame(plan, args.out)
+                _out(f"\nwrote the plan to {args.out}")
+            return EXIT_OK
+        results = send_to_qbo(batch, client, ledger=args.ledger, progress=False if args.no_progress else None,
+                              concurrency=args.concurrency, check_quickbooks=check)
+    run_id = results.attrs.get("run_id", "")
+    counts = results["status"].value_counts()
+    _out(f"send {run_id}: {len(results)} entries")
+    for status in ("sent", "skipped", "failed"):
+        _out(f"  {status:<10}{int(counts.get(status, 0)):>7}")
+    found = int((results["message"].fillna("") == FOUND_MESSAGE).sum())
+    if found:
+        _out(f"  ({found} of the skipped were already in QuickBooks, found by their markers: the ledger "
+             "had no record of them)")
+    failed = results[results["status"] == "failed"]
+    if len(failed):
+        _out("\nfailed entries:")
+        _out(_frame_text(failed[["entry_id", "error_code", "message"]].reset_index(drop=True)))
+    _print_changed(results)
     if args.out:
         write_frame(results, args.out)
         _out(f"\nwrote the results to {args.out}")

@@ -75,8 +75,12 @@ def test_send_exit_codes_rerun_and_undo(emu, setup, tmp_path):
     dry = qbrecon("send", path, *conn, "--dry-run", "--out", tmp_path / "plan.csv")
     assert dry.returncode == 0, dry.stderr
     assert "dry run: 40 entries, nothing sent" in dry.stdout and "2 batch request(s)" in dry.stdout
+    assert re.search(r"would_send\s+40", dry.stdout)
     assert emu.time_activities().empty
-    assert len(pd.read_csv(tmp_path / "plan.csv")) == 40
+    plan = pd.read_csv(tmp_path / "plan.csv")
+    assert len(plan) == 40 and list(plan.columns[:5]) == S.SEND_RESULT_COLUMNS
+    assert list(plan.columns[5:]) == ["action", "request_id", "marker", "chunk", "payload"]
+    assert (plan["status"] == "would_send").all()
 
     first = qbrecon("send", path, *conn, "--out", tmp_path / "results.xlsx")
     assert first.returncode == 1, first.stderr  # one entry failed
@@ -151,6 +155,22 @@ def test_send_lists_entries_changed_since_they_were_sent(emu, setup, tmp_path):
     listed = again.stdout.split("changed in the tracker after they were sent")[1]
     assert "e00002" in listed and "e00001" not in listed
     assert len(emu.time_activities()) == 3
+
+
+def test_a_fresh_ledger_finds_earlier_sends_in_quickbooks(emu, setup, tmp_path):
+    token_file, ledger = setup
+    path = write_batch(make_batch(5), tmp_path / "batch.csv")
+    conn = ["--token-file", token_file, "--no-progress"]
+    assert qbrecon("send", path, "--ledger", ledger, *conn).returncode == 0
+    fresh = ["--ledger", tmp_path / "mistyped.sqlite", *conn]
+    blind = qbrecon("send", path, *fresh, "--dry-run", "--no-check-quickbooks")
+    assert re.search(r"would_send\s+5", blind.stdout), blind.stdout + blind.stderr
+    plan = qbrecon("send", path, *fresh, "--dry-run")
+    assert re.search(r"skipped\s+5", plan.stdout) and re.search(r"would_send\s+0", plan.stdout)
+    again = qbrecon("send", path, *fresh)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert re.search(r"skipped\s+5", again.stdout) and "found by their markers" in again.stdout
+    assert len(emu.time_activities()) == 5
 
 
 def test_a_bad_batch_file_exits_2_and_names_every_row(setup, tmp_path, emu):

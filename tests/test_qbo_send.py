@@ -24,7 +24,16 @@ from qbrecon.errors import AuthError, InputError, LedgerError, SettingsError
 from qbrecon.ledger import Ledger, request_id_for
 from qbrecon.qbo.emulator import QBOEmulator
 from qbrecon.qbo.limits import QBOLimits, RetryPolicy
-from qbrecon.qbo.send import build_payloads, marker_for, prepare_batch, send_to_qbo, undo_send
+from qbrecon.qbo.send import (
+    FOUND_MESSAGE,
+    build_payloads,
+    marker_for,
+    prepare_batch,
+    send_to_qbo,
+    undo_send,
+)
+
+PAYLOAD_COLUMNS = ["action", "request_id", "marker", "chunk", "payload"]
 
 
 @pytest.fixture
@@ -67,7 +76,11 @@ def test_full_flow_dry_run_send_rerun_and_log(emu, client, tmp_path):
     ledger = tmp_path / "ledger.sqlite"
 
     plan = send(batch, client, ledger, dry_run=True)
-    assert len(plan) == 75 and (plan["action"] == "create").all()
+    assert list(plan.columns) == [*S.SEND_RESULT_COLUMNS, *PAYLOAD_COLUMNS]
+    assert plan[S.ENTRY_ID].tolist() == batch[S.ENTRY_ID].tolist()
+    assert len(plan) == 75 and (plan[S.STATUS] == "would_send").all()
+    assert (plan["action"] == "create").all() and plan[S.QBO_ID].isna().all()
+    assert plan[S.MESSAGE].str.startswith("would be sent (its marker is not in QuickBooks)").all()
     assert plan["chunk"].max() == 3  # 30 + 30 + 15
     first = json.loads(plan["payload"].iloc[0])
     assert first["NameOf"] == "Employee" and first["EmployeeRef"] == {"value": "54"}
@@ -107,7 +120,9 @@ def test_full_flow_dry_run_send_rerun_and_log(emu, client, tmp_path):
         log = led.log_frame()
         runs = led.runs()
     http = log[log["event"] == "http"]
-    assert len(http) == 3  # three batch requests
+    # one search for the markers of entries this ledger had never seen, three batch requests
+    assert http[S.MESSAGE].str.contains("/query").tolist() == [True, False, False, False]
+    http = http.iloc[1:]
     req = json.loads(http["request"].iloc[0])
     assert len(req["body"]["BatchItemRequest"]) == 30 and len(req["params"]["requestid"]) <= 36
     assert all(len(i["bId"]) <= 10 for i in req["body"]["BatchItemRequest"])
@@ -170,9 +185,10 @@ def test_server_errors_and_slow_answers_are_retried_without_duplicates(tmp_path)
 def test_unconfirmed_entries_stay_pending_and_the_next_run_resolves_them(tmp_path):
     with QBOEmulator(seed="builtin", limits=FAST_LIMITS, remember_request_ids=False) as emu:
         client = emu.connect(tmp_path / "t.json", timeout=5)
-        # every batch answer lost, and the lookups fail too: nothing can be confirmed
+        # every batch answer lost, and the lookups after the first search (the fresh
+        # ledger's) fail too: nothing can be confirmed
         emu.inject("drop", times=-1, match="batch")
-        emu.inject("error", status=500, times=-1, match="query")
+        emu.inject("error", status=500, times=-1, after=1, match="query")
         batch = make_batch(10)
         first = send(batch, client, tmp_path / "l.sqlite")
         assert (first[S.STATUS] == "failed").all()
@@ -385,6 +401,142 @@ def test_interrupted_entries_outside_the_batch_are_finished(emu, client, tmp_pat
     results = send(other, client, ledger)
     assert (results[S.STATUS] == "sent").all() and len(results) == 2
     assert_exactly_once(emu, ledger, pd.concat([batch, other], ignore_index=True))
+
+
+# ------------------------------------------------------------------ a new or mistyped ledger
+def queries_in(ledger):
+    with Ledger(ledger) as led:
+        log = led.log_frame()
+    http = log[log["event"] == "http"]
+    return http[http[S.MESSAGE].str.contains("/query")]
+
+
+def test_a_fresh_ledger_finds_what_quickbooks_holds_and_sends_nothing_twice(
+    emu, client, tmp_path, monkeypatch
+):
+    batch = make_batch(75)
+    first = send(batch, client, tmp_path / "a.sqlite")
+    assert (first[S.STATUS] == "sent").all()
+    monkeypatch.setattr("qbrecon.qbo.send.LOOKUP_PAGE_SIZE", 20)  # so that the search pages
+
+    again = send(batch, client, tmp_path / "b.sqlite")  # a new (or mistyped) ledger path
+    assert len(emu.time_activities()) == 75  # zero new TimeActivities
+    assert (again[S.STATUS] == "skipped").all()
+    assert (again[S.MESSAGE] == "already in QuickBooks (found by its marker), not resent").all()
+    assert again[S.QBO_ID].tolist() == first[S.QBO_ID].tolist()
+    # one query sequence over the batch's 20 days, in pages: 20 + 20 + 20 + 15 rows
+    sql = queries_in(tmp_path / "b.sqlite")["request"].map(lambda r: json.loads(r)["body"])
+    assert len(sql) == 4 and sql.str.contains("TxnDate >= '2026-11-02'").all()
+    assert sql.str.contains("TxnDate <= '2026-11-21'").all()
+    # ledger B now knows them: a third run skips without asking QuickBooks anything
+    with Ledger(tmp_path / "b.sqlite") as led:
+        d = led.deliveries().set_index(S.ENTRY_ID)
+        summary = json.loads(led.runs()["summary"].iloc[-1])
+    assert (d["state"] == "sent").all()
+    assert d.loc[batch[S.ENTRY_ID], "external_id"].tolist() == first[S.QBO_ID].tolist()
+    assert summary["found_in_quickbooks"] == 75 and summary["sent"] == 0
+    requests_before = emu.stats["api_requests"]
+    third = send(batch, client, tmp_path / "b.sqlite")
+    assert (third[S.STATUS] == "skipped").all()
+    assert emu.stats["api_requests"] == requests_before
+
+
+def test_a_fresh_ledger_sends_only_what_quickbooks_lacks(emu, client, tmp_path):
+    batch = make_batch(12)
+    batch.loc[3, S.EMPLOYEE_ID] = INACTIVE_EMPLOYEE
+    a = tmp_path / "a.sqlite"
+    assert send(batch, client, a)[S.STATUS].tolist().count("failed") == 1
+    batch.loc[3, S.EMPLOYEE_ID] = "55"  # re-mapped: sent under the next generation's marker
+    assert (send(batch, client, a)[S.STATUS] == "skipped").sum() == 11
+    more = pd.concat([batch, make_batch(5, prefix="n")], ignore_index=True)
+
+    results = send(more, client, tmp_path / "b.sqlite")
+    assert results[S.STATUS].tolist() == ["skipped"] * 12 + ["sent"] * 5
+    assert len(emu.time_activities()) == 17 and not markers_in(emu).duplicated().any()
+    with Ledger(tmp_path / "b.sqlite") as led:
+        d = led.deliveries().set_index(S.ENTRY_ID)
+    assert d.loc["e00003", "generation"] == 1
+    assert d.loc["e00003", "request_id"] == request_id_for(client.target, "e00003", 1)
+    assert d.loc["e00000", "fingerprint"] == prepare_batch(more)[S.FINGERPRINT].iloc[0]
+
+
+def test_the_quickbooks_search_can_be_turned_off(emu, client, tmp_path):
+    batch = make_batch(4)
+    send(batch, client, tmp_path / "a.sqlite")
+    requests_before = emu.stats["api_requests"]
+    results = send(batch, client, tmp_path / "b.sqlite", check_quickbooks=False)
+    assert (results[S.STATUS] == "sent").all()
+    assert emu.stats["api_requests"] == requests_before + 1  # the batch request, no search
+    assert len(emu.time_activities()) == 8  # the ledger alone decides: sent twice
+
+
+def test_when_quickbooks_cannot_be_searched_nothing_unknown_is_sent(emu, client, tmp_path):
+    batch = make_batch(6)
+    ledger = tmp_path / "l.sqlite"
+    emu.inject("error", status=503, times=-1, match="query")
+    results = send(batch, client, ledger)
+    assert (results[S.STATUS] == "failed").all() and (results[S.ERROR_CODE] == "not_checked").all()
+    assert results[S.MESSAGE].str.contains("could not be searched for its marker").all()
+    assert emu.time_activities().empty
+    with Ledger(ledger) as led:
+        assert led.deliveries().empty  # nothing recorded: the next run searches again
+    emu.clear_faults()
+    assert (send(batch, client, ledger)[S.STATUS] == "sent").all()
+    assert len(emu.time_activities()) == 6
+
+
+# ------------------------------------------------------------------ dry run
+def test_dry_run_says_per_entry_what_a_send_would_do(emu, client, tmp_path):
+    ledger = tmp_path / "l.sqlite"
+    batch = make_batch(8).assign(**{S.FINGERPRINT: [f"fp{k}" for k in range(8)]})
+    batch.loc[2, S.EMPLOYEE_ID] = INACTIVE_EMPLOYEE
+    sent = send(batch.iloc[:4], client, ledger)  # 0, 1, 3 sent; 2 refused
+    send(batch.iloc[[4]], client, tmp_path / "other.sqlite")  # 4 sent through another ledger
+    batch.loc[1, S.FINGERPRINT] = "fp1-edited"
+    rid = request_id_for(client.target, "e00005")
+    with Ledger(ledger) as led:  # 5 left open by an interrupted send
+        led.record_intent(client.target, [{"entry_id": "e00005", "request_id": rid}])
+    ledger_before = ledger_bytes(ledger)
+    tas_before = len(emu.time_activities())
+
+    plan = send(batch, client, ledger, dry_run=True).set_index(S.ENTRY_ID)
+    assert ledger_bytes(ledger) == ledger_before and len(emu.time_activities()) == tas_before
+    skip, send_ = "skipped", "would_send"
+    assert plan[S.STATUS].tolist() == [skip, skip, send_, skip, skip, send_, send_, send_]
+    assert plan.loc["e00000", S.QBO_ID] == sent[S.QBO_ID].iloc[0]
+    assert plan.loc["e00000", S.MESSAGE].startswith("already sent as TimeActivity")
+    assert plan.loc["e00001", S.ERROR_CODE] == "changed_since_sent"
+    assert "fix it in QuickBooks" in plan.loc["e00001", S.MESSAGE]
+    assert plan.loc["e00002", S.MESSAGE].startswith("would be sent again under a new request id")
+    assert "610" in plan.loc["e00002", S.MESSAGE]
+    assert plan.loc["e00002", "marker"] == marker_for(request_id_for(client.target, "e00002", 1))
+    assert plan.loc["e00004", S.MESSAGE] == FOUND_MESSAGE
+    assert plan.loc["e00004", S.QBO_ID] in set(emu.time_activities()["qbo_id"])
+    assert plan.loc["e00005", "action"] == "check, then create"
+    assert "interrupted send" in plan.loc["e00005", S.MESSAGE]
+    assert plan.loc["e00006", S.MESSAGE].startswith("would be sent (its marker is not in")
+    skipped = plan[plan[S.STATUS] == "skipped"]
+    assert skipped[["request_id", "marker", "chunk", "payload"]].isna().all().all()
+    assert (skipped["action"] == "skip").all()
+    todo = plan[plan[S.STATUS] == "would_send"]
+    assert todo[S.QBO_ID].isna().all()
+    # the entry left open goes first, in a request of its own: it is looked up before sending
+    assert todo["chunk"].tolist() == [2, 1, 2, 2]
+    assert todo[S.MESSAGE].str.endswith(("batch request 1 of 2", "batch request 2 of 2")).all()
+    for payload, marker in zip(todo["payload"], todo["marker"], strict=True):
+        assert json.loads(payload)["Description"].endswith(" " + marker)
+
+    # without the search, the entry another ledger sent looks unsent, and the plan says so
+    blind = send(batch, client, ledger, dry_run=True, check_quickbooks=False)
+    blind = blind.set_index(S.ENTRY_ID)
+    assert blind.loc["e00004", S.STATUS] == "would_send"
+    assert "QuickBooks not searched" in blind.loc["e00004", S.MESSAGE]
+
+    # what the plan said is what the send does
+    results = send(batch, client, ledger).set_index(S.ENTRY_ID)
+    assert (results[S.STATUS] == "skipped").tolist() == (plan[S.STATUS] == "skipped").tolist()
+    assert results.loc["e00002", S.STATUS] == "failed"  # tried, and refused again (inactive)
+    assert len(emu.time_activities()) == tas_before + 3
 
 
 def test_a_second_sender_on_the_same_company_is_refused(client, tmp_path):

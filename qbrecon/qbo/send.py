@@ -69,10 +69,19 @@ MARKER_LENGTH = len("[qbr:") + 12 + 1
 #: hand-edited 30-hour row is a mistake, as validation's 23:55 and the Desktop queue say)
 MAX_MINUTES = 24 * 60
 
+#: rows per page of the TimeActivity searches for markers (QuickBooks' maximum)
+LOOKUP_PAGE_SIZE = 1000
+#: generations tried when a fresh ledger searches QuickBooks for an entry's marker (an entry
+#: refused or undone before was sent again under the next generation's marker)
+LOOKUP_GENERATIONS = 8
+#: the result message of an entry a fresh ledger found in QuickBooks
+FOUND_MESSAGE = "already in QuickBooks (found by its marker), not resent"
 #: error_code of a skipped entry that changed after it was sent (fix it in QuickBooks)
 CHANGED_SINCE_SENT = "changed_since_sent"
-#: what a dry run returns
-DRY_RUN_COLUMNS = [S.ENTRY_ID, "action", "request_id", "marker", "chunk", "payload"]
+#: a dry run's status of an entry a send would deliver (or, if left open, check then deliver)
+WOULD_SEND = "would_send"
+#: what a dry run returns: the send result's columns, then what would be sent
+DRY_RUN_COLUMNS = [*S.SEND_RESULT_COLUMNS, "action", "request_id", "marker", "chunk", "payload"]
 #: the columns of create_missing's proposals (kind and name are required)
 PROPOSAL_COLUMNS = [
     S.KIND,
@@ -289,6 +298,7 @@ class _Item:
     fingerprint: str | None
     stored: dict[str, Any] | None = None  # the envelope of an interrupted request
     in_batch: bool = True
+    seen: bool = True  # the ledger has a delivery row for it (any state)
 
     @property
     def marker(self) -> str:
@@ -309,6 +319,9 @@ class _Run:
     requests: int = 0
     retries: int = 0
     throttled: int = 0
+    found: int = 0
+    not_checked: int = 0
+    searched: int = 0
     extra: list[str] = field(default_factory=list)
 
 
@@ -440,10 +453,18 @@ class _Sender:
                 self.results[entry_id] = row
 
     def record(
-        self, outcomes: list[tuple[_Item, str, dict[str, Any]]], request_id: str | None
+        self,
+        outcomes: list[tuple[_Item, str, dict[str, Any]]],
+        request_id: str | None,
+        *,
+        found: bool = False,
     ) -> None:
         """Commit outcomes (item, state, details), the held ``http`` events and one event per
-        entry in one transaction, and keep the results."""
+        entry in one transaction, and keep the results.
+
+        With ``found``, the ``sent`` outcomes are entries that were in QuickBooks before this
+        run (a fresh ledger's search): recorded sent, reported "skipped".
+        """
         events = self._take_stash()
         for it, state, details in outcomes:
             code = details.get(S.ERROR_CODE)
@@ -456,7 +477,7 @@ class _Sender:
                 text = message
             events.append(
                 {
-                    "event": state,
+                    "event": "found" if found and state == "sent" else state,
                     "run_id": self.run_id,
                     "target": self.target,
                     S.ENTRY_ID: it.entry_id,
@@ -475,7 +496,12 @@ class _Sender:
             self.led.log_many(events)
         for it, state, details in outcomes:
             if state == "sent":
-                row = ("sent", details.get("external_id"), None, details.get(S.MESSAGE) or None)
+                row = (
+                    "skipped" if found else "sent",
+                    details.get("external_id"),
+                    None,
+                    details.get(S.MESSAGE) or None,
+                )
             else:
                 code = details.get(S.ERROR_CODE)
                 row = (
@@ -487,7 +513,10 @@ class _Sender:
             self._set(it.entry_id, it.in_batch, row)
         with self.lock:
             for _, state, _ in outcomes:
-                if state == "sent":
+                if state == "sent" and found:
+                    self.stats.skipped += 1
+                    self.stats.found += 1
+                elif state == "sent":
                     self.stats.sent += 1
                 else:
                     self.stats.failed += 1
@@ -536,48 +565,103 @@ class _Sender:
         dates = sorted(it.txn_date for it in items if it.txn_date)
         if len(dates) != len(items):
             return items, False
-        where = f"TxnDate >= '{dates[0]}' AND TxnDate <= '{dates[-1]}'"
         try:
-            rows = self.client.query_rows("TimeActivity", where)
+            rows = _time_activities_between(self.client, dates[0], dates[-1])
         except (TransientSendError, RejectedSendError) as exc:
             self.flush()
             log.warning(
                 "could not check QuickBooks for %d unconfirmed entries: %s", len(items), exc
             )
             return items, False
-        found: dict[str, list[dict[str, Any]]] = {}
-        for rec in rows:
-            for m in MARKER_RE.findall(str(rec.get("Description") or "")):
-                found.setdefault(f"[qbr:{m}]", []).append(rec)
+        found = _records_by_marker(rows)
         hits, rest = [], []
         for it in items:
-            recs = sorted(
-                found.get(it.marker, []),
-                key=lambda r: int(r["Id"]) if str(r.get("Id", "")).isdigit() else 0,
-            )
+            recs = found.get(it.marker)
             if not recs:
                 rest.append(it)
                 continue
-            msg = f"found in QuickBooks after {why}"
-            if len(recs) > 1:
-                ids = ", ".join(str(r.get("Id")) for r in recs)
-                msg += (
-                    f"; QuickBooks holds {len(recs)} TimeActivities with its marker "
-                    f"(ids {ids}): delete the extra ones"
-                )
-                log.warning(
-                    "entry %s: %d TimeActivities carry its marker (%s)", it.entry_id, len(recs), ids
-                )
-            details = {
-                "external_id": str(recs[0]["Id"]),
-                "external_version": str(recs[0].get("SyncToken", "")),
-                S.MESSAGE: msg,
-            }
-            hits.append((it, "sent", details))
+            hits.append((it, "sent", _found_details(it, recs, f"found in QuickBooks after {why}")))
         self.record(hits, None)
         with self.lock:
             self.stats.resolved += len(hits)
         return rest, True
+
+    def find_unrecorded(self, items: list[_Item]) -> list[_Item]:
+        """The safety net for a new or mistyped ledger: search QuickBooks for the markers of
+        entries this ledger has no record of, and record the ones found as sent.
+
+        One paged TimeActivity query over the entries' date range (retried as a send
+        would be). Entries found are reported "skipped"; when the search fails, none of
+        the entries is sent (each fails with ``not_checked``), since any may be there.
+
+        Returns:
+            the items to send (not found in QuickBooks), in their order.
+        """
+        if not items:
+            return []
+        try:
+            rows = _search_markers(self.client, items, self.retry, sleep=self.sleep, stop=self.stop)
+        except (TransientSendError, RejectedSendError) as exc:
+            self.flush()
+            self._not_checked(items, exc)
+            return []
+        with self.lock:
+            self.stats.searched += len(items)
+        hits, rest = _match_markers(items, rows, self.target)
+        if hits:
+            # the intent first, as for a send: a crash before the outcome leaves it pending,
+            # and pending entries are looked up again, never resent unchecked
+            self.led.record_intent(
+                self.target,
+                [
+                    {
+                        S.ENTRY_ID: it.entry_id,
+                        "request_id": it.request_id,
+                        "generation": it.generation,
+                        S.FINGERPRINT: it.fingerprint,
+                    }
+                    for it, _ in hits
+                ],
+                run_id=self.run_id,
+            )
+            self.record(
+                [(it, "sent", _found_details(it, recs, FOUND_MESSAGE)) for it, recs in hits],
+                None,
+                found=True,
+            )
+            log.info(
+                "%d of %d entries this ledger had no record of were already in QuickBooks "
+                "(found by their markers) and are not sent again",
+                len(hits),
+                len(items),
+            )
+        else:
+            self.flush()
+        return rest
+
+    def _not_checked(self, items: list[_Item], err: Exception) -> None:
+        msg = (
+            f"not sent: QuickBooks could not be searched for its marker first ({err}); the "
+            "ledger has no record of this entry, so it may be in QuickBooks already. Send "
+            "again later (or, if this ledger is known to hold every earlier send, turn the "
+            "search off with check_quickbooks=False / --no-check-quickbooks)"
+        )
+        self.led.log_many(
+            {
+                "event": "not_checked",
+                "run_id": self.run_id,
+                "target": self.target,
+                S.ENTRY_ID: it.entry_id,
+                "level": "error",
+                S.MESSAGE: msg,
+            }
+            for it in items
+        )
+        for it in items:
+            self._set(it.entry_id, it.in_batch, ("failed", None, "not_checked", msg))
+        with self.lock:
+            self.stats.failed += len(items)
+            self.stats.not_checked += len(items)
 
     # ------------------------------------------------------------- sending
     def deliver(self, chunk: list[_Item], *, check_first: bool = False) -> None:
@@ -774,6 +858,107 @@ class _Sender:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _time_activities_between(client: Any, first: str, last: str) -> list[dict[str, Any]]:
+    """Every TimeActivity dated ``first`` to ``last`` (YYYY-MM-DD), all pages."""
+    where = f"TxnDate >= '{first}' AND TxnDate <= '{last}'"
+    return client.query_rows("TimeActivity", where, page_size=LOOKUP_PAGE_SIZE)
+
+
+def _search_markers(
+    client: Any,
+    items: Sequence[_Item],
+    retry: RetryPolicy,
+    *,
+    sleep: Any = time.sleep,
+    stop: threading.Event | None = None,
+) -> list[dict[str, Any]]:
+    """The TimeActivities over the items' date range, retried as a send would be.
+
+    Raises:
+        TransientSendError: still failing after ``retry.max_attempts`` attempts.
+        RejectedSendError: QuickBooks refused the query (not retried).
+    """
+    dates = sorted(it.txn_date for it in items)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return _time_activities_between(client, dates[0], dates[-1])
+        except TransientSendError as exc:
+            if attempt >= retry.max_attempts or (stop is not None and stop.is_set()):
+                raise
+            sleep(exc.retry_after if exc.retry_after is not None else retry.delay(attempt))
+
+
+def _records_by_marker(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """TimeActivities by the qbrecon markers in their Description, oldest (lowest id) first."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for rec in rows:
+        for m in MARKER_RE.findall(str(rec.get("Description") or "")):
+            found.setdefault(f"[qbr:{m}]", []).append(dict(rec))
+    for recs in found.values():
+        recs.sort(key=lambda r: int(r["Id"]) if str(r.get("Id", "")).isdigit() else 0)
+    return found
+
+
+def _match_markers(
+    items: list[_Item], rows: Sequence[Mapping[str, Any]], target: str
+) -> tuple[list[tuple[_Item, list[dict[str, Any]]]], list[_Item]]:
+    """Split items into those whose marker QuickBooks holds (with the records) and the rest.
+
+    An item is first looked for under its own marker; when QuickBooks holds markers that
+    none of the items has, the rest are also tried under the markers of later generations
+    (an entry refused or undone before is sent again under a new one). A hit under another
+    generation moves the item to that generation.
+    """
+    found = _records_by_marker(rows)
+    hits: list[tuple[_Item, list[dict[str, Any]]]] = []
+    rest: list[_Item] = []
+    for it in items:
+        recs = found.get(it.marker)
+        if recs:
+            hits.append((it, recs))
+        else:
+            rest.append(it)
+    others = set(found) - {it.marker for it in items}
+    if rest and others:
+        still: list[_Item] = []
+        for it in rest:
+            for gen in range(LOOKUP_GENERATIONS):
+                if gen == it.generation:
+                    continue
+                rid = request_id_for(target, it.entry_id, gen)
+                recs = found.get(marker_for(rid))
+                if recs:
+                    it.generation, it.request_id = gen, rid
+                    hits.append((it, recs))
+                    break
+            else:
+                still.append(it)
+        rest = still
+    order = {id(it): i for i, it in enumerate(items)}
+    hits.sort(key=lambda h: order[id(h[0])])
+    return hits, rest
+
+
+def _found_details(it: _Item, recs: list[dict[str, Any]], message: str) -> dict[str, Any]:
+    """The ``sent`` outcome of an entry found in QuickBooks (the oldest record with its marker)."""
+    if len(recs) > 1:
+        ids = ", ".join(str(r.get("Id")) for r in recs)
+        message += (
+            f"; QuickBooks holds {len(recs)} TimeActivities with its marker "
+            f"(ids {ids}): delete the extra ones"
+        )
+        log.warning(
+            "entry %s: %d TimeActivities carry its marker (%s)", it.entry_id, len(recs), ids
+        )
+    return {
+        "external_id": str(recs[0]["Id"]),
+        "external_version": str(recs[0].get("SyncToken", "")),
+        S.MESSAGE: message,
+    }
+
+
 def _friendly(fault: Mapping[str, Any]) -> str:
     text = fault_text(fault)
     low = text.lower()
@@ -879,6 +1064,7 @@ def _plan(
         eid = ids.iat[pos]
         in_batch.add(eid)
         it = _Item(eid, int(gen.iat[pos]), request_ids.iat[pos], payload, b[S.FINGERPRINT].iat[pos])
+        it.seen = bool(pd.notna(state.iat[pos]))
         if state.iat[pos] == "pending":
             it.stored = pending_env.get(eid)
             interrupted.append(it)
@@ -951,6 +1137,7 @@ def send_to_qbo(
     concurrency: int = 2,
     retry: RetryPolicy | None = None,
     note: str = "",
+    check_quickbooks: bool = True,
 ) -> pd.DataFrame:
     """Send a batch of time entries to QuickBooks Online as TimeActivities, exactly once.
 
@@ -962,17 +1149,33 @@ def send_to_qbo(
         ledger: the ledger file (or a :class:`~qbrecon.ledger.Ledger`); it records
             every attempt, so a re-run skips what was sent and finishes what an
             interrupted run left open.
-        dry_run: return the exact payloads (columns ``entry_id, action, request_id,
-            marker, chunk, payload``) and send nothing; the ledger is only read.
+        dry_run: send nothing and return what a send would do: the result columns first
+            (``status`` "skipped", or "would_send" for an entry a send would deliver;
+            ``qbo_id`` of what QuickBooks holds already; ``error_code``; ``message`` saying
+            what would happen), then the exact payloads (``action``, ``request_id``,
+            ``marker``, ``chunk`` = the batch request, ``payload`` as JSON). The ledger is
+            only read; QuickBooks is only searched (the ``check_quickbooks`` search).
+            ``.attrs["outside_batch"]`` lists entries an interrupted send left open that
+            are not in this batch (a send finishes them too).
         progress: show a progress bar (None: when on a terminal or in a notebook).
         concurrency: batch requests in flight at once (QuickBooks allows up to 10).
         retry: how transient failures are retried (:class:`~qbrecon.qbo.limits.RetryPolicy`).
         note: a note stored with the run in the ledger.
+        check_quickbooks: before sending entries the ledger has no record of at all (a
+            new or mistyped ledger path makes every entry look unsent), search QuickBooks
+            for their markers, in one paged TimeActivity query over their date range, and
+            skip the ones found ("already in QuickBooks (found by its marker), not
+            resent"; recorded sent in this ledger). On by default; turn it off only for a
+            ledger known to hold every earlier send to this company.
 
     Returns:
         one row per batch entry, in batch order: ``entry_id``, ``status`` ("sent",
         "skipped" when it was sent before, "failed"), ``qbo_id`` (the TimeActivity id),
         ``error_code`` and ``message``. ``.attrs["run_id"]`` names the run (for undo).
+        A skipped entry that changed in the tracker since it was sent has ``error_code``
+        "changed_since_sent" (fix it in QuickBooks); an entry not sent because QuickBooks
+        could not be searched for it has "not_checked". With ``dry_run``, the columns
+        described there.
 
     Raises:
         InputError: the batch has problems (all listed); nothing was sent.
@@ -989,19 +1192,28 @@ def send_to_qbo(
     retry = retry or RetryPolicy()
     target = client.target
     if dry_run:
-        return _dry_run(b, ledger, target)
+        return _dry_run(b, ledger, client, retry=retry, check_quickbooks=check_quickbooks)
     led, owned = _open_ledger(ledger)
     try:
         with led.exclusive(target):
             return _send(
-                b, client, led, retry=retry, concurrency=concurrency, progress=progress, note=note
+                b,
+                client,
+                led,
+                retry=retry,
+                concurrency=concurrency,
+                progress=progress,
+                note=note,
+                check_quickbooks=check_quickbooks,
             )
     finally:
         if owned:
             led.close()
 
 
-def _send(b, client, led: Ledger, *, retry, concurrency, progress, note) -> pd.DataFrame:
+def _send(
+    b, client, led: Ledger, *, retry, concurrency, progress, note, check_quickbooks
+) -> pd.DataFrame:
     target = client.target
     sender = _Sender(client, led, retry=retry, concurrency=concurrency, progress=progress)
     ids = b[S.ENTRY_ID].tolist()
@@ -1054,6 +1266,17 @@ def _send(b, client, led: Ledger, *, retry, concurrency, progress, note) -> pd.D
                     target=target,
                     message=f"checking QuickBooks for {len(interrupted)} entries an interrupted send left open",
                 )
+            unseen = [it for it in fresh if not it.seen]
+            if check_quickbooks and unseen:
+                led.log(
+                    "checking",
+                    run_id=run_id,
+                    target=target,
+                    message=f"searching QuickBooks for the markers of {len(unseen)} entries "
+                    "this ledger has no record of",
+                )
+                keep = {id(it) for it in sender.find_unrecorded(unseen)}
+                fresh = [it for it in fresh if it.seen or id(it) in keep]
             total = len(interrupted) + len(fresh)
             with _progress_bar(total, sender.progress, "sending to QuickBooks") as bar:
                 sender.bar = bar
@@ -1077,6 +1300,9 @@ def _send(b, client, led: Ledger, *, retry, concurrency, progress, note) -> pd.D
             "failed": st.failed,
             "unknown": st.unknown,
             "confirmed_by_lookup": st.resolved,
+            "searched_quickbooks_for": st.searched,
+            "found_in_quickbooks": st.found,
+            "not_checked": st.not_checked,
             "requests": st.requests,
             "retries": st.retries,
             "throttled": st.throttled,
@@ -1089,7 +1315,11 @@ def _send(b, client, led: Ledger, *, retry, concurrency, progress, note) -> pd.D
     return frame
 
 
-def _dry_run(b: pd.DataFrame, ledger: Any, target: str) -> pd.DataFrame:
+def _dry_run(
+    b: pd.DataFrame, ledger: Any, client: Any, *, retry: RetryPolicy, check_quickbooks: bool
+) -> pd.DataFrame:
+    """What a send would do, entry by entry; the ledger is only read, QuickBooks only searched."""
+    target = client.target
     deliveries = pending = pd.DataFrame(columns=DELIVERY_COLUMNS)
     if isinstance(ledger, Ledger) or Path(ledger).exists():
         led, owned = _open_ledger(ledger)
@@ -1100,40 +1330,90 @@ def _dry_run(b: pd.DataFrame, ledger: Any, target: str) -> pd.DataFrame:
             if owned:
                 led.close()
     skipped, interrupted, fresh = _plan(b, deliveries, pending, target)
-    rows = []
-    for eid in skipped:
-        rows.append(
-            {
-                S.ENTRY_ID: eid,
-                "action": "skip",
-                "request_id": None,
-                "marker": None,
-                "chunk": None,
-                "payload": None,
-            }
-        )
+    before = deliveries.drop_duplicates(S.ENTRY_ID).set_index(S.ENTRY_ID)
+    rows: dict[str, dict[str, Any]] = {}
+    for eid, (status, qid, code, message) in skipped.items():
+        rows[eid] = {
+            S.STATUS: status,
+            S.QBO_ID: qid,
+            S.ERROR_CODE: code,
+            S.MESSAGE: message,
+            "action": "skip",
+        }
+    unseen = [it for it in fresh if not it.seen]
+    searched = False
+    lookup_error: Exception | None = None
+    if check_quickbooks and unseen:
+        try:
+            found_rows = _search_markers(client, unseen, retry)
+        except (TransientSendError, RejectedSendError) as exc:
+            lookup_error = exc
+        else:
+            searched = True
+            hits, _ = _match_markers(unseen, found_rows, target)
+            for it, recs in hits:
+                details = _found_details(it, recs, FOUND_MESSAGE)
+                rows[it.entry_id] = {
+                    S.STATUS: "skipped",
+                    S.QBO_ID: details["external_id"],
+                    S.ERROR_CODE: None,
+                    S.MESSAGE: details[S.MESSAGE],
+                    "action": "skip",
+                }
+            hit_ids = {id(it) for it, _ in hits}
+            fresh = [it for it in fresh if id(it) not in hit_ids]
     interrupted_ids = {it.entry_id for it in interrupted}
     chunks = _chunks(list(interrupted), list(fresh))
+    outside: list[str] = []
     for n, (chunk, _) in enumerate(chunks, start=1):
         for it in chunk:
+            if not it.in_batch:
+                outside.append(it.entry_id)
+                continue
             body = it.stored["TimeActivity"] if it.stored is not None else it.payload
-            rows.append(
-                {
-                    S.ENTRY_ID: it.entry_id,
-                    "action": "check, then create" if it.entry_id in interrupted_ids else "create",
-                    "request_id": it.request_id,
-                    "marker": it.marker,
-                    "chunk": n,
-                    "payload": json.dumps(body, ensure_ascii=False),
-                }
-            )
-    frame = pd.DataFrame(rows, columns=DRY_RUN_COLUMNS)
-    order = {e: i for i, e in enumerate(b[S.ENTRY_ID])}
-    frame["_o"] = frame[S.ENTRY_ID].map(order).fillna(len(order))
-    frame = frame.sort_values(["_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
-    for c in (S.ENTRY_ID, "action", "request_id", "marker", "payload"):
-        frame[c] = frame[c].astype(S.STRING)
-    frame["chunk"] = frame["chunk"].astype("Int64")
+            code = None
+            if it.entry_id in interrupted_ids:
+                why = (
+                    "left open by an interrupted send: QuickBooks is searched for its marker "
+                    "first, and it is sent only if it is not there"
+                )
+            elif it.seen:
+                prev = before.loc[it.entry_id] if it.entry_id in before.index else None
+                state = "" if prev is None else str(prev["state"])
+                if state == "failed":
+                    fault = prev[S.ERROR_CODE] if pd.notna(prev[S.ERROR_CODE]) else "?"
+                    why = f"would be sent again under a new request id (refused before: {fault})"
+                elif state == "undone":
+                    why = "would be sent again (its earlier TimeActivity was undone)"
+                else:
+                    why = "would be sent"
+            elif lookup_error is not None:
+                code = "not_checked"
+                why = (
+                    "would be sent if QuickBooks does not hold its marker; the ledger has no "
+                    f"record of it, and searching QuickBooks failed just now ({lookup_error})"
+                )
+            elif searched:
+                why = "would be sent (its marker is not in QuickBooks)"
+            else:
+                why = "would be sent (the ledger has no record of it; QuickBooks not searched)"
+            rows[it.entry_id] = {
+                S.STATUS: WOULD_SEND,
+                S.QBO_ID: None,
+                S.ERROR_CODE: code,
+                S.MESSAGE: f"{why}; batch request {n} of {len(chunks)}",
+                "action": "check, then create" if it.entry_id in interrupted_ids else "create",
+                "request_id": it.request_id,
+                "marker": it.marker,
+                "chunk": n,
+                "payload": json.dumps(body, ensure_ascii=False),
+            }
+    ordered = [{S.ENTRY_ID: e, **rows[e]} for e in b[S.ENTRY_ID]]
+    frame = pd.DataFrame(ordered, columns=DRY_RUN_COLUMNS)
+    for c in DRY_RUN_COLUMNS:
+        frame[c] = frame[c].astype("Int64" if c == "chunk" else S.STRING)
+    frame.attrs["outside_batch"] = outside
+    frame.attrs["batch_requests"] = len(chunks)
     return frame
 
 
@@ -1701,7 +1981,10 @@ def _create_one(
 
 
 __all__ = [
+    "CHANGED_SINCE_SENT",
     "DRY_RUN_COLUMNS",
+    "FOUND_MESSAGE",
+    "WOULD_SEND",
     "build_payloads",
     "create_missing",
     "marker_for",
