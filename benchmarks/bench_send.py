@@ -8,9 +8,17 @@ prints the achieved throughput as a fraction of that ideal (target: >= 0.9). It 
 prints the stricter bound of a sliding window that starts empty (the first window's
 requests may all go at once), and checks that every entry arrived exactly once.
 
+The ledger is new, so the timed send first searches QuickBooks for the markers of its
+entries (the new-ledger safety net: one paged TimeActivity query over their dates); the
+search is inside the timed run, and its requests and time are printed. ``--existing N``
+first puts N other TimeActivities on the same dates into QuickBooks (untimed), so that
+the search has pages to read, as in a company with time already entered;
+``--no-check-quickbooks`` times the send without the search.
+
 Usage:
     python benchmarks/bench_send.py [--entries 3000] [--scale 60] [--latency 0.02]
-                                    [--concurrency 2] [--in-process]
+                                    [--concurrency 2] [--in-process] [--existing 0]
+                                    [--no-check-quickbooks]
 """
 
 from __future__ import annotations
@@ -35,12 +43,12 @@ from qbrecon.qbo.limits import QBOLimits, RateLimiter
 from qbrecon.qbo.send import CHUNK_SIZE, send_to_qbo
 
 
-def make_batch(n: int) -> pd.DataFrame:
+def make_batch(n: int, *, prefix: str = "bench") -> pd.DataFrame:
     i = pd.RangeIndex(n)
     people, customers = ("54", "55", "56", "57"), ("1", "3", "9", "11")
     frame = pd.DataFrame(
         {
-            S.ENTRY_ID: [f"bench-{k:06d}" for k in i],
+            S.ENTRY_ID: [f"{prefix}-{k:06d}" for k in i],
             S.TXN_DATE: pd.Timestamp("2026-11-02") + pd.to_timedelta(i % 28, unit="D"),
             S.EMPLOYEE_ID: [people[k % 4] for k in i],
             S.EMPLOYEE_NAME: "",
@@ -110,6 +118,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run the emulator in this process (it then competes for the same GIL)",
     )
+    ap.add_argument(
+        "--existing",
+        type=int,
+        default=0,
+        help="TimeActivities put into QuickBooks on the same dates before the timed send",
+    )
+    ap.add_argument(
+        "--no-check-quickbooks",
+        action="store_true",
+        help="time the send without the new-ledger search for markers",
+    )
     args = ap.parse_args(argv)
 
     limits = QBOLimits().scaled(args.scale)
@@ -132,6 +151,16 @@ def main(argv: list[str] | None = None) -> int:
             base_url=emu.base_url,
             limits=limits,
         )
+        if args.existing:  # time entered before, through another ledger (not timed)
+            send_to_qbo(
+                make_batch(args.existing, prefix="earlier"),
+                client,
+                ledger=work / "earlier.sqlite",
+                progress=False,
+                concurrency=args.concurrency,
+                check_quickbooks=False,
+            )
+            time.sleep(limits.window)  # a fresh rate-limit window for the timed send
         started = time.perf_counter()
         results = send_to_qbo(
             batch,
@@ -139,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             ledger=work / "ledger.sqlite",
             progress=False,
             concurrency=args.concurrency,
+            check_quickbooks=not args.no_check_quickbooks,
         )
         elapsed = time.perf_counter() - started
         client.limiter = RateLimiter(
@@ -153,13 +183,15 @@ def main(argv: list[str] | None = None) -> int:
         http = led.log_frame(level=None)
         http = http[http["event"] == "http"]
     throttled = int(http["message"].str.contains("-> 429").sum())
+    queries = http[http["message"].str.contains("/query")]
+    query_ms = queries["response"].map(lambda r: json.loads(r)["elapsed_ms"] or 0).sum()
 
     markers = pd.Series([r.get("Description", "") for r in in_qbo], dtype="string").str.extract(
         r"(\[qbr:[0-9a-f]{12}\])"
     )[0]
     ok = (
         (results[S.STATUS] == "sent").all()
-        and len(in_qbo) == args.entries
+        and len(in_qbo) == args.entries + args.existing
         and not markers.duplicated().any()
         and states == {"sent": args.entries}
     )
@@ -188,9 +220,17 @@ def main(argv: list[str] | None = None) -> int:
         f"strict bound           {strict:.3f} s for a window that starts empty -> "
         f"fraction {strict / elapsed:.3f}"
     )
+    if args.no_check_quickbooks:
+        print("new-ledger search      off (--no-check-quickbooks)")
+    else:
+        print(
+            f"new-ledger search      {len(queries)} query request(s), {query_ms / 1000:.3f} s of the "
+            f"elapsed time ({args.existing} TimeActivities already on those dates)"
+        )
     print(f"throttled (429)        {throttled}")
     print(
-        f"exactly once           {'yes' if ok else 'NO'} ({len(in_qbo)} TimeActivities, ledger {states})"
+        f"exactly once           {'yes' if ok else 'NO'} ({len(in_qbo)} TimeActivities "
+        f"({args.existing} earlier), ledger {states})"
     )
     return 0 if ok else 1
 
