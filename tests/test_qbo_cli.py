@@ -16,7 +16,7 @@ from qbo_support import FAST_LIMITS, INACTIVE_EMPLOYEE, make_batch, offline_env
 
 from qbrecon import schema as S
 from qbrecon.ledger import Ledger
-from qbrecon.qbo.auth import TokenStore
+from qbrecon.qbo.auth import write_private_file
 from qbrecon.qbo.emulator import QBOEmulator
 
 
@@ -117,13 +117,12 @@ def test_send_with_a_valid_access_token_needs_no_identity_provider(emu, tmp_path
     # not fetch Intuit's discovery document while the access token is still valid
     tokens = emu.issue_tokens()
     token_file = tmp_path / "tokens.json"
-    TokenStore(token_file).save(
-        {
-            "access_token": tokens["access_token"],
-            "refresh_token": tokens["refresh_token"],
-            "expires_at": int(time.time()) + 3600,
-        }
-    )
+    only = {
+        "access_token": tokens["access_token"],
+        "refresh_token": tokens["refresh_token"],
+        "expires_at": int(time.time()) + 3600,
+    }
+    write_private_file(token_file, json.dumps(only))
     path = write_batch(make_batch(3), tmp_path / "batch.csv")
     env, attempts = offline_env(tmp_path)
     args = ["--ledger", tmp_path / "l.sqlite", "--token-file", token_file]

@@ -458,6 +458,10 @@ def test_a_fresh_ledger_sends_only_what_quickbooks_lacks(emu, client, tmp_path):
     assert d.loc["e00003", "generation"] == 1
     assert d.loc["e00003", "request_id"] == request_id_for(client.target, "e00003", 1)
     assert d.loc["e00000", "fingerprint"] == prepare_batch(more)[S.FINGERPRINT].iloc[0]
+    # undoing that run takes back what it created, not what it found
+    undone = undo_send(results.attrs["run_id"], client, ledger=tmp_path / "b.sqlite")
+    assert sorted(undone[S.ENTRY_ID]) == [f"n{k:05d}" for k in range(5)]
+    assert (undone[S.STATUS] == "undone").all() and len(emu.time_activities()) == 12
 
 
 def test_the_quickbooks_search_can_be_turned_off(emu, client, tmp_path):

@@ -610,7 +610,8 @@ class _Sender:
         hits, rest = _match_markers(items, rows, self.target)
         if hits:
             # the intent first, as for a send: a crash before the outcome leaves it pending,
-            # and pending entries are looked up again, never resent unchecked
+            # and pending entries are looked up again, never resent unchecked. No run id:
+            # this run did not create them, so undoing it must not delete them
             self.led.record_intent(
                 self.target,
                 [
@@ -622,7 +623,7 @@ class _Sender:
                     }
                     for it, _ in hits
                 ],
-                run_id=self.run_id,
+                run_id=None,
             )
             self.record(
                 [(it, "sent", _found_details(it, recs, FOUND_MESSAGE)) for it, recs in hits],
