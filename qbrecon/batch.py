@@ -58,6 +58,9 @@ def build_batch(report: Report | pd.DataFrame) -> pd.DataFrame:
         >>> build_batch(report)[["employee_id", "customer_id", "hours", "minutes", "billable_status"]].values.tolist()
         [['55', '7', 1, 37, 'Billable']]
     """
+    if not isinstance(report, pd.DataFrame) and not hasattr(report, "clean"):
+        raise InputError(f"build_batch needs the Report of validate() (or its .clean frame), "
+                         f"not {type(report).__name__}")
     clean = report if isinstance(report, pd.DataFrame) else report.clean
     needed = {**S.ENTRY_DTYPES, **S.VALIDATED_DTYPES}
     clean = S.conform(clean, needed, what="clean entries")

@@ -29,14 +29,14 @@ import io
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
 
 from . import schema as S
-from .errors import InputError, Problem
+from .errors import InputError, Problem, SettingsError
 from .formats import (
     FORMAT_RANK,
     FORMAT_SYSTEM,
@@ -202,6 +202,10 @@ def read_qb_lists(paths: PathLike | Iterable[PathLike]) -> QBLists:
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    if paths is None or not isinstance(paths, Iterable) or isinstance(paths, (bytes, Mapping)):
+        raise SettingsError(
+            f"read_qb_lists needs a file, a folder or a list of them, not {type(paths).__name__}",
+            setting="paths")
     targets: list[tuple[Path, bool, Path | None]] = []  # (file, named explicitly, folder)
     missing = []
     for p in paths:

@@ -1269,13 +1269,19 @@ def _held_entries(ledger: Ledger | str | os.PathLike[str], w: pd.DataFrame) -> p
     """Entries of ``w`` that a ledger holds (queued, pending or sent), one row per entry."""
     from .ledger import Ledger
 
-    led = Ledger.open(ledger)
-    try:
-        status = led.sent_status(w[S.ENTRY_ID].tolist())
-    finally:
-        if led is not ledger:
-            led.close()
     cols = ["pos", "changed", "message"]
+    if not isinstance(ledger, Ledger) and not Path(ledger).exists():
+        # nothing was ever sent through this ledger; validating must not create it (nor its
+        # folders): a mistyped path would otherwise pass silently as an empty ledger
+        log.warning("ledger %s does not exist yet: no entry counts as already sent", ledger)
+        status = pd.DataFrame(columns=[S.ENTRY_ID, "state", S.FINGERPRINT, "updated_at"])
+    else:
+        led = Ledger.open(ledger)
+        try:
+            status = led.sent_status(w[S.ENTRY_ID].tolist())
+        finally:
+            if led is not ledger:
+                led.close()
     if status.empty:
         return pd.DataFrame(
             {c: pd.Series(dtype=t) for c, t in zip(cols, ("int64", "bool", "object"), strict=True)}

@@ -922,3 +922,14 @@ def test_validating_a_reports_clean_entries_again_gives_the_same_clean_entries()
     second = validate(first.clean, MAPPING, rules=Rules(split_long=True))
     assert second.ok
     pd.testing.assert_frame_equal(second.clean, first.clean)
+
+
+def test_validating_against_a_ledger_that_does_not_exist_creates_nothing(tmp_path, caplog):
+    path = tmp_path / "no" / "such" / "ledger.sqlite"
+    entries = make_entries([{"user": "Ada", "project": "Web", "duration": "1:00"}])
+    with caplog.at_level("WARNING", logger="qbrecon"):
+        report = validate(entries, make_mapping(employee={"Ada": "55"}, customer={"Web": "7"}),
+                          ledger=path)
+    assert len(report.clean) == 1
+    assert not path.exists() and not path.parent.exists()
+    assert "does not exist yet" in caplog.text

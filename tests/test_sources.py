@@ -415,3 +415,43 @@ def test_cli_load_summarises_and_fails_cleanly(tmp_path):
     assert fail.returncode == 2
     assert "bad.csv" in fail.stderr and "unknown layout" in fail.stderr
     assert "Traceback" not in fail.stderr
+
+
+@pytest.mark.parametrize(
+    "field, value, column",
+    [
+        ("duration", "99999999999:00:00", "Duration (h)"),
+        ("date", "01/01/0001", "Start Date"),
+    ],
+)
+def test_absurd_values_are_errors_not_data(tmp_path, field, value, column):
+    row = US_ROWS[0]
+    row = row.replace('"01:30:00"', f'"{value}"') if field == "duration" else \
+        row.replace('"10/16/2026","09:00:00 AM"', f'"{value}","09:00:00 AM"')
+    with pytest.raises(InputError) as info:
+        qbrecon.read_time_entries(clockify_csv(tmp_path, [row, US_ROWS[1]]))
+    assert (2, column) in {(p.row, p.column) for p in info.value.problems}
+
+
+@pytest.mark.parametrize("hours", ["1e300", "-2", "inf", "10001"])
+def test_harvest_implausible_hours_are_errors(tmp_path, hours):
+    text = HARVEST.replace(",10.6,", f",{hours},", 1)
+    with pytest.raises(InputError, match="plausible number of hours|not a number") as info:
+        qbrecon.read_time_entries(write(tmp_path, "h.csv", text, newline="\n"))
+    assert [(p.row, p.column) for p in info.value.problems] == [(2, "Hours")]
+
+
+@pytest.mark.parametrize("bad", [None, 123, 4.5])
+def test_wrong_argument_types_are_qbrecon_errors(bad):
+    with pytest.raises(qbrecon.QbreconError):
+        qbrecon.read_time_entries(bad)
+    with pytest.raises(qbrecon.QbreconError):
+        qbrecon.read_qb_lists(bad)
+    with pytest.raises(qbrecon.QbreconError):
+        qbrecon.build_batch(bad)
+
+
+def test_two_digit_years_are_this_century(tmp_path):
+    text = "user,date,duration,project,billable\nAda,11/16/26,1:00,Site,yes\n"
+    df = qbrecon.read_time_entries(write(tmp_path, "g.csv", text, newline="\n"))
+    assert df[S.DATE].iloc[0] == pd.Timestamp("2026-11-16")

@@ -147,6 +147,10 @@ def read_time_entries(
         >>> entries["source"].iloc[0]
         'toggl'
     """
+    if path is None or not isinstance(path, (str, os.PathLike, Iterable)):
+        raise SettingsError(
+            f"read_time_entries needs a file path, a folder or a list of files, "
+            f"not {type(path).__name__}", setting="path")
     if isinstance(path, (list, tuple, set)) or (
         not isinstance(path, (str, os.PathLike)) and isinstance(path, Iterable)
     ):

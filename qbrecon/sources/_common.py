@@ -260,8 +260,16 @@ class Ctx:
 
     def durations(self, name: str, *, decimal: str | None = None) -> P.Parsed:
         parsed = P.parse_durations(self.raw(name), decimal=decimal)
-        self.bad(parsed.bad, name, "not a duration (expected H:MM:SS or decimal hours, not negative)")
+        self.bad(parsed.bad, name, f"not a duration (expected H:MM:SS or decimal hours, "
+                                   f"0 to {P.MAX_HOURS:,} hours)")
         return parsed
+
+    def hours(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Decimal hours → (seconds, empty mask); negative or absurd values are reported."""
+        parsed = self.numbers(name)
+        seconds, out_of_range = P.hours_to_seconds(parsed.values)
+        self.bad(out_of_range, name, f"not a plausible number of hours (0 to {P.MAX_HOURS:,})")
+        return seconds, parsed.empty
 
     def numbers(self, name: str) -> P.Parsed:
         parsed = P.parse_numbers(self.raw(name))
@@ -451,9 +459,9 @@ def clock_span(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     seconds = np.where(from_clock, spans, dur.values)
     still = dur.empty & ~from_clock
     if still.any() and ctx.has("duration_decimal"):
-        dec = ctx.numbers("duration_decimal").values
-        seconds = np.where(still & ~np.isnan(dec), np.round(np.nan_to_num(dec) * 3600), seconds)
-        still &= np.isnan(dec)
+        dec_seconds, dec_empty = ctx.hours("duration_decimal")
+        seconds = np.where(still & ~dec_empty, dec_seconds, seconds)
+        still &= dec_empty
     ctx.missing(still, "duration", "the duration")
     neg = seconds < 0
     ctx.bad(neg, "duration", "ends before it starts")

@@ -17,6 +17,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 NS_PER_S = 1_000_000_000
+#: a duration longer than this is not a tracked entry but a broken value
+MAX_HOURS = 10_000
+
+
+def hours_to_seconds(hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Decimal hours → whole seconds (int64), and a mask of values outside 0..MAX_HOURS.
+
+    NaN (an empty cell) gives 0 and is not in the mask; the caller reports empties.
+    """
+    h = np.asarray(hours, dtype="float64")
+    nan = np.isnan(h)
+    bad = ~nan & ~((h >= 0) & (h <= MAX_HOURS))  # also catches +-inf
+    ok = ~nan & ~bad
+    return np.round(np.where(ok, h, 0.0) * 3600).astype("int64"), bad
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,7 @@ class DateParts:
     c: np.ndarray
     iso: np.ndarray  # YYYY-MM-DD shaped
     dm: np.ndarray  # D/M/Y or M/D/Y shaped
+    short_year: np.ndarray  # a two-digit year (26 = 2026)
     unreadable: np.ndarray  # not empty, but no date shape at all
     empty: np.ndarray
 
@@ -108,13 +123,14 @@ def date_parts(uniques: pa.Array) -> DateParts:
     dm = ok & (alen <= 2) & ((clen == 4) | (clen == 2))
     empty = _empty(uniques)
     fill = lambda x: np.nan_to_num(x, nan=-1).astype("int64")  # noqa: E731
-    return DateParts(uniques, fill(a), fill(b), fill(c), iso, dm, ~empty & ~iso & ~dm, empty)
+    return DateParts(uniques, fill(a), fill(b), fill(c), iso, dm, dm & (clen == 2),
+                     ~empty & ~iso & ~dm, empty)
 
 
 def build_dates(parts: DateParts, *, dayfirst: bool) -> tuple[np.ndarray, np.ndarray]:
     """datetime64[ns] for every distinct text in the given order, and a bad mask."""
     year = np.where(parts.iso, parts.a, parts.c)
-    year = np.where(~parts.iso & (year >= 0) & (year < 100), 2000 + year, year)
+    year = np.where(parts.short_year, 2000 + year, year)
     if dayfirst:
         month, day = parts.b, np.where(parts.iso, parts.c, parts.a)
     else:
@@ -180,11 +196,11 @@ def parse_durations(texts: pd.Series, *, decimal: str | None = None) -> Parsed:
     hms = _matched(g)
     h, mi, s = np.nan_to_num(_num(g["h"])), np.nan_to_num(_num(g["m"])), np.nan_to_num(_num(g["s"]))
     neg = pc.fill_null(pc.equal(g["neg"], "-"), False).to_numpy(zero_copy_only=False)
-    valid = hms & ~neg & (mi < 60) & (s < 60)
+    valid = hms & ~neg & (mi < 60) & (s < 60) & (h <= MAX_HOURS)
     hours = numbers_of(u, decimal=decimal)
-    dec_ok = ~hms & ~np.isnan(hours) & (hours >= 0)
-    secs = np.where(valid, h * 3600 + mi * 60 + s,
-                    np.where(dec_ok, np.round(np.nan_to_num(hours) * 3600), 0)).astype("int64")
+    dec_secs, dec_bad = hours_to_seconds(hours)
+    dec_ok = ~hms & ~np.isnan(hours) & ~dec_bad
+    secs = np.where(valid, h * 3600 + mi * 60 + s, np.where(dec_ok, dec_secs, 0)).astype("int64")
     empty = _empty(u)
     return Parsed(_spread(codes, secs, 0), _spread(codes, ~empty & ~(valid | dec_ok), False),
                   _spread(codes, empty, True))

@@ -131,8 +131,7 @@ def convert(ctx: Ctx) -> pd.DataFrame:
         dur = ctx.durations("duration")
         seconds, empty = dur.values, dur.empty
     elif ctx.has("hours"):
-        h = ctx.numbers("hours")
-        seconds, empty = np.round(np.nan_to_num(h.values) * 3600).astype("int64"), h.empty
+        seconds, empty = ctx.hours("hours")
     else:
         seconds, empty = np.zeros(ctx.n, dtype="int64"), np.ones(ctx.n, dtype=bool)
     seconds = np.where(empty & have_span, spans, seconds)

@@ -49,11 +49,8 @@ LAYOUT = Layout(
 def convert(ctx: Ctx) -> pd.DataFrame:
     date = ctx.dates(["date"])["date"]
     ctx.required("date", "the date")
-    hours = ctx.numbers("hours")
-    ctx.missing(hours.empty, "hours", "the hours")
-    neg = hours.values < 0
-    ctx.bad(neg, "hours", "negative hours")
-    seconds = np.where(np.isnan(hours.values) | neg, 0, np.round(np.nan_to_num(hours.values) * 3600))
+    seconds, empty = ctx.hours("hours")
+    ctx.missing(empty, "hours", "the hours")
     user = join_name(ctx.text("first"), ctx.text("last"))
     billable = billable_flags(ctx)
     approved = nullable_bool(ctx.bools("approved")) if ctx.has("approved") else None
@@ -78,7 +75,7 @@ def convert(ctx: Ctx) -> pd.DataFrame:
         date=date,
         start=nat,
         end=nat,
-        duration_s=seconds.astype("int64"),
+        duration_s=seconds,
         billable=billable,
         rate=rate,
         approved=approved,

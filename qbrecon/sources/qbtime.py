@@ -77,10 +77,10 @@ def convert(ctx: Ctx) -> pd.DataFrame:
     end = _clock(ctx, "end", date) if ctx.has("end") else np.full(ctx.n, np.datetime64("NaT", "ns"))
     crossed = ~np.isnat(start) & ~np.isnat(end) & (end < start)
     end = np.where(crossed, end + np.timedelta64(1, "D"), end)
-    hours = ctx.numbers("hours")
+    hour_seconds, empty = ctx.hours("hours")
     spans = (end - start).astype("timedelta64[s]").astype("int64")
-    seconds = np.where(hours.empty, spans, np.round(np.nan_to_num(hours.values) * 3600))
-    ctx.missing(hours.empty & (np.isnat(start) | np.isnat(end)), "hours", "the hours")
+    seconds = np.where(empty, spans, hour_seconds)
+    ctx.missing(empty & (np.isnat(start) | np.isnat(end)), "hours", "the hours")
     neg = seconds < 0
     ctx.bad(neg, "hours", "negative duration")
     seconds = np.where(neg, 0, seconds).astype("int64")
