@@ -436,7 +436,7 @@ def test_absurd_values_are_errors_not_data(tmp_path, field, value, column):
 @pytest.mark.parametrize("hours", ["1e300", "-2", "inf", "10001"])
 def test_harvest_implausible_hours_are_errors(tmp_path, hours):
     text = HARVEST.replace(",10.6,", f",{hours},", 1)
-    with pytest.raises(InputError, match="plausible number of hours|not a number") as info:
+    with pytest.raises(InputError, match=r"plausible number of hours|not a number") as info:
         qbrecon.read_time_entries(write(tmp_path, "h.csv", text, newline="\n"))
     assert [(p.row, p.column) for p in info.value.problems] == [(2, "Hours")]
 
