@@ -33,13 +33,18 @@ resolved first by joins; only the names without one are scored with rapidfuzz
 
 Scores and bands
 ----------------
-``score`` is 0–100 and 100 only for keys identical after normalization. Fixed scores for
+``score`` is 0–100 and 100 only for identical names and keys identical after
+normalization. Among candidates with the same score the identical name ranks first, then
+the one identical apart from case and spacing, then those only the same after
+normalization ("Ada Lovelace Jr." picks "Ada Lovelace Jr." before "Ada Lovelace"); such a
+record is no near tie for an identical one. A name with no key ("-", "&") matches an
+identical record and nothing else. Fixed scores for
 key evidence: matched e-mail 98, name before/after "dba" 97, first+last fields 97, middle
 name left out 96, e-mail local part equals the name 95, same e-mail local part 93,
 initial + surname 85; fuzzy scores are capped at 99 (98 for the same words in another
 order). Bands, chosen from the name-pair tables in the tests (see the README):
 
-* ``"exact"`` — identical after normalization (score 100);
+* ``"exact"`` — identical, or identical after normalization (score 100);
 * ``"strong"`` — rank 1, score >= :data:`STRONG_MIN` (92 for people, 90 for customers)
   and at least :data:`STRONG_MARGIN` (8) points ahead of every other candidate;
 * ``"weak"`` — any other candidate scoring >= :data:`WEAK_MIN` (60);
@@ -62,7 +67,7 @@ from rapidfuzz import fuzz, process
 
 from . import schema as S
 from .errors import InputError, Problem, SettingsError
-from .normalize import company_keys, person_keys
+from .normalize import _EMAIL, company_keys, person_keys
 from .qblists import QBLists
 
 log = logging.getLogger("qbrecon")
@@ -85,6 +90,7 @@ CLIENT_SPREAD = 15.0
 CHUNK_CELLS = 1 << 25
 
 WHY_IDENTICAL = "identical"
+WHY_CASE = "same apart from case and spacing"
 WHY_NORMALIZED = "same after normalization"
 WHY_SWAPPED = "name order swapped"
 WHY_USERNAME = "username matches name"
@@ -289,6 +295,7 @@ def _people_records(lists: QBLists) -> pd.DataFrame:
     rec["email_local"] = _email_local(rec["email"])
     rec["email_name"] = _keys(rec["email"], person_keys)["key"].where(rec["email"] != "", "")
     rec["nospace"] = _nospace(rec["key"])
+    rec["plain"] = _plain(rec[S.QB_NAME]).to_numpy()
     return rec
 
 
@@ -309,9 +316,11 @@ def _people_pairs(src: pd.DataFrame, rec: pd.DataFrame, *, k: int, rejected) -> 
     s["email_local"] = _email_local(s["email"])
     s["email_name"] = _keys(s["email"], person_keys)["key"].where(s["email"] != "", "")
     s["nospace"] = _nospace(s["key"])
+    s["plain"] = _plain(src[S.SOURCE_NAME]).to_numpy()
 
     # (source column, record column, score, why)
     joins = [
+        ("plain", "plain", EXACT_SCORE, WHY_IDENTICAL),
         ("key", "key", EXACT_SCORE, WHY_NORMALIZED),
         ("email", "email", 98.0, WHY_EMAIL),
         ("key", "given", 97.0, WHY_GIVEN),
@@ -334,6 +343,7 @@ def _people_pairs(src: pd.DataFrame, rec: pd.DataFrame, *, k: int, rejected) -> 
                                                WHY_EMAIL_NAME, WHY_SPACING]).to_numpy())
     redundant |= same_mail & (pairs["why"] == WHY_EMAIL_LOCAL).to_numpy()
     pairs = pairs[~redundant]
+    pairs = _identical_first(pairs, src, rec)
     # the initial rules only hold where that side is written with an initial
     ini = pairs["why"] == WHY_INITIAL
     if ini.any():
@@ -341,17 +351,12 @@ def _people_pairs(src: pd.DataFrame, rec: pd.DataFrame, *, k: int, rejected) -> 
         r_ini = rec["is_initial"].to_numpy()[pairs["rec"].to_numpy()]
         bad = ini & ~(s_ini | r_ini)
         pairs = pairs[~bad]
-    # the exact key: say why it is the same
+    # the exact key of names that are not identical: say why it is the same
     ex = pairs["why"] == WHY_NORMALIZED
     if ex.any():
         si = pairs.loc[ex, "src"].to_numpy()
-        ri = pairs.loc[ex, "rec"].to_numpy()
-        raw_same = src[S.SOURCE_NAME].to_numpy()[si] == rec[S.QB_NAME].to_numpy()[ri]
-        why = np.where(
-            raw_same, WHY_IDENTICAL,
-            np.where(s["username"].to_numpy()[si], WHY_USERNAME,
-                     np.where(s["swapped"].to_numpy()[si], WHY_SWAPPED, WHY_NORMALIZED)),
-        )
+        why = np.where(s["username"].to_numpy()[si], WHY_USERNAME,
+                       np.where(s["swapped"].to_numpy()[si], WHY_SWAPPED, WHY_NORMALIZED))
         pairs.loc[ex, "why"] = why
     pairs = _drop_rejected(pairs, src, rec, rejected)
     exact_src = pd.unique(pairs.loc[pairs["score"] >= EXACT_SCORE, "src"])
@@ -426,6 +431,7 @@ def _customer_records(lists: QBLists) -> tuple[pd.DataFrame, pd.DataFrame]:
     rec["alias2"] = lk["alias2"].to_numpy()
     parent_leaf = prefix.str.rsplit(":", n=1).str[-1].astype(S.STRING).fillna("")
     rec["parent"] = _keys(parent_leaf.where(has_parent, ""), company_keys)["key"].to_numpy()
+    rec["plain"] = _plain(full).to_numpy()
     # (ancestor, rest of the path) pairs, one level at a time (at most five levels)
     parts = []
     for i in range(int(depth.max()) if len(depth) else 0):
@@ -469,11 +475,13 @@ def _customer_pairs(src: pd.DataFrame, rec: pd.DataFrame, paths: pd.DataFrame, *
             "project": pk["key"].to_numpy(),
             "project_sorted": pk["sorted"].to_numpy(),
             "project_ns": _nospace(pk["key"]).to_numpy(),
+            "plain": _plain(src[S.SOURCE_NAME]).to_numpy(),
         }
     )
     wc = s[s["client"] != ""]
     nc = s[s["client"] == ""]
     found = [
+        _join_pairs(s, rec, "plain", "plain", EXACT_SCORE, WHY_IDENTICAL),
         _join_pairs(wc, paths, ["client", "project"], ["anc", "rest"], EXACT_SCORE, WHY_NORMALIZED),
         _join_pairs(wc, paths, ["client_ns", "project_ns"], ["anc_ns", "rest_ns"], 97.0,
                     WHY_SPACING),
@@ -487,15 +495,9 @@ def _customer_pairs(src: pd.DataFrame, rec: pd.DataFrame, paths: pd.DataFrame, *
     pairs = pd.concat(found, ignore_index=True).drop_duplicates(["src", "rec", "why"])
     # "same apart from spacing" says nothing new where the keys are the same anyway
     exact_pairs = pd.MultiIndex.from_frame(pairs.loc[pairs["score"] >= EXACT_SCORE, ["src", "rec"]])
-    dup = (pairs["why"] != WHY_NORMALIZED) & pd.MultiIndex.from_frame(
+    dup = (pairs["score"] < EXACT_SCORE) & pd.MultiIndex.from_frame(
         pairs[["src", "rec"]]).isin(exact_pairs)
-    pairs = pairs[~dup]
-    ex = pairs["why"] == WHY_NORMALIZED
-    if ex.any():
-        si = pairs.loc[ex, "src"].to_numpy()
-        ri = pairs.loc[ex, "rec"].to_numpy()
-        raw_same = src[S.SOURCE_NAME].to_numpy()[si] == rec[S.QB_NAME].to_numpy()[ri]
-        pairs.loc[ex, "why"] = np.where(raw_same, WHY_IDENTICAL, WHY_NORMALIZED)
+    pairs = _identical_first(pairs[~dup], src, rec)
     pairs = _drop_rejected(pairs, src, rec, rejected)
     exact_src = pd.unique(pairs.loc[pairs["score"] >= EXACT_SCORE, "src"])
     todo = s[~s["src"].isin(exact_src) & (s["project_sorted"] != "")]
@@ -598,6 +600,38 @@ def _nospace(s: pd.Series) -> pd.Series:
     return _text(s).str.replace(" ", "", regex=False)
 
 
+def _plain(s: pd.Series) -> pd.Series:
+    """Names folded for case and spacing only (what "identical" means to a person).
+
+    The same folding as :func:`qbrecon.mapping.normalize_key`: spaces collapsed and
+    trimmed (also around the ``:`` of a ``Parent:Child`` name), case folded.
+    """
+    s = _text(s).str.replace(r"\s+", " ", regex=True).str.strip()
+    return s.str.replace(r"\s*:\s*", ":", regex=True).str.casefold().reset_index(drop=True)
+
+
+def _identical_first(pairs: pd.DataFrame, src: pd.DataFrame, rec: pd.DataFrame) -> pd.DataFrame:
+    """Where two names are identical (apart from case and spacing) say so, and only that.
+
+    The identical join and the normalized-key join both find such a pair; the key row
+    says nothing more and is dropped. The identical row says "identical" when the text
+    is the same, else "same apart from case and spacing".
+    """
+    ident = pairs["why"] == WHY_IDENTICAL
+    if not ident.any():
+        return pairs
+    same = pd.MultiIndex.from_frame(pairs.loc[ident, ["src", "rec"]])
+    dup = ~ident & (pairs["score"] >= EXACT_SCORE) & pd.MultiIndex.from_frame(
+        pairs[["src", "rec"]]).isin(same)
+    pairs = pairs[~dup.to_numpy()].copy()
+    ident = pairs["why"] == WHY_IDENTICAL
+    si = pairs.loc[ident, "src"].to_numpy().astype(np.int64)
+    ri = pairs.loc[ident, "rec"].to_numpy().astype(np.int64)
+    raw_same = src[S.SOURCE_NAME].to_numpy()[si] == rec[S.QB_NAME].to_numpy()[ri]
+    pairs.loc[ident, "why"] = np.where(raw_same, WHY_IDENTICAL, WHY_CASE)
+    return pairs
+
+
 # ========================================================================= the frame
 def suggest_matches(
     entries: pd.DataFrame,
@@ -669,11 +703,14 @@ def _suggest_kind(kind, src, rec, store, k, limit, *, paths=None) -> pd.DataFram
     src = src.reset_index(drop=True)
     # "_key": what two source names must share to be one name spelled two ways
     if kind == _KIND_EMPLOYEE:
-        src["_key"] = _nospace(_keys(src[S.SOURCE_NAME], person_keys)["key"]).to_numpy()
+        key = _nospace(_keys(src[S.SOURCE_NAME], person_keys)["key"])
+        src["_key"] = key.where(key != "", "\x00" + _plain(src[S.SOURCE_NAME])).to_numpy()
     else:
         src["_client_key"] = _keys(src["client"], company_keys)["key"].to_numpy()
-        src["_key"] = (_nospace(src["_client_key"]) + ":"
-                       + _nospace(_keys(src["project"], company_keys)["key"])).to_numpy()
+        project = _nospace(_keys(src["project"], company_keys)["key"])
+        # a name with no key ("-", "&") is only itself
+        project = project.where(project != "", "\x00" + _plain(src["project"]))
+        src["_key"] = (_nospace(src["_client_key"]) + ":" + project).to_numpy()
     mine = store[store[S.KIND] == kind]
     rejected = mine[mine[S.DECISION] == "rejected"]
     accepted = mine[mine[S.DECISION] == "accepted"].drop_duplicates(S.SOURCE_NAME, keep="last")
@@ -758,18 +795,35 @@ def _rank(pairs: pd.DataFrame, src: pd.DataFrame, rec: pd.DataFrame, limit: int)
     best = best.reset_index()
     best[S.ACTIVE] = rec[S.ACTIVE].to_numpy()[best["rec"].to_numpy()]
     best[S.QB_NAME] = rec[S.QB_NAME].to_numpy()[best["rec"].to_numpy()]
-    best = best.sort_values(["src", "_s", "tiebreak", S.ACTIVE, S.QB_NAME],
-                            ascending=[True, False, False, False, True], kind="stable")
+    best["_tier"] = _identity_tier(src[S.SOURCE_NAME].to_numpy()[best["src"].to_numpy()],
+                                   best[S.QB_NAME])
+    # among equal scores the identical name comes first, then the one identical apart
+    # from case and spacing, then the names that are only the same after normalization
+    best = best.sort_values(["src", "_s", "_tier", "tiebreak", S.ACTIVE, S.QB_NAME],
+                            ascending=[True, False, True, False, False, True], kind="stable")
     best["rank"] = best.groupby("src").cumcount() + 1
     # margin: this score minus the best other candidate's; near tie: an active rival close by
     first = best.groupby("src")["_s"].transform("first")
     second = best["_s"].where(best["rank"] == 2).groupby(best["src"]).transform("max")
     other_best = np.where(best["rank"] == 1, second, first)
     best["margin"] = np.round(best["_s"] - other_best, 1)
-    rival = best["_s"].where((best["rank"] > 1) & best[S.ACTIVE]).groupby(best["src"]).transform("max")
+    # a record only the same after normalization is no rival to an identical one
+    first_tier = best.groupby("src")["_tier"].transform("first")
+    outranked = (best["_s"] >= EXACT_SCORE) & (best["_tier"] == 2) & (first_tier < 2)
+    rival = best["_s"].where((best["rank"] > 1) & best[S.ACTIVE] & ~outranked).groupby(
+        best["src"]).transform("max")
     best["near_tie"] = (first - rival < STRONG_MARGIN).fillna(False) & ~best.groupby("src")[
         "remembered_pair"].transform("first")
-    return best[best["rank"] <= limit].drop(columns=["_s"])
+    return best[best["rank"] <= limit].drop(columns=["_s", "_tier"])
+
+
+def _identity_tier(source: np.ndarray, qb_name: pd.Series) -> np.ndarray:
+    """0 for the same text, 1 for the same apart from case and spacing, else 2."""
+    qb = qb_name.to_numpy()
+    same = source == qb
+    plain = (_plain(pd.Series(source, dtype=object)).to_numpy()
+             == _plain(pd.Series(qb, dtype=object)).to_numpy())
+    return np.where(same, 0, np.where(plain, 1, 2))
 
 
 def _attach_score_for_remembered(ranked, src, rec, kind):
@@ -1190,7 +1244,7 @@ def propose_new_records(
 def _split_person(names: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """First name, last name and display name ("First Last") as written, case kept."""
     s = names.str.replace(r"\s*\(.*?\)\s*", " ", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
-    email = s.str.contains("@", regex=False) & ~s.str.contains(" ", regex=False)
+    email = s.str.fullmatch(_EMAIL).fillna(False)  # "@Ada" is a name, not an address
     s = s.where(~email, s.str.replace(r"@.*$", "", regex=True))
     user = s.str.fullmatch(r"[^\s._]+(?:[._]+[^\s._]+)+").fillna(False)
     s = s.where(~user, s.str.replace(r"[._]+", " ", regex=True).str.title())

@@ -51,6 +51,8 @@ _LETTERS = str.maketrans(
     }
 )
 _DELETED = r"\s*\(deleted\)\s*$"
+#: one word with an "@" after a local part that has a letter or digit
+_EMAIL = r"[^@\s]*[^\W_][^@\s]*@\S*"
 _COMBINING = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 
 
@@ -116,7 +118,10 @@ def person_keys(names: pd.Series) -> pd.DataFrame:
     ``"First Last"``; a username or e-mail address (``mirac.cicek``, ``j_smith``,
     ``ana@example.com``) becomes its words; an ALL-CAPS surname written first
     (``"DUPONT Marie"``) moves last; titles (Dr, Mr, Ms) and suffixes (Jr, III, CPA) and
-    punctuation are dropped; apostrophes join (``O'Brien`` = ``OBrien``).
+    punctuation are dropped; apostrophes join (``O'Brien`` = ``OBrien``). A name with a
+    letter or digit never gets an empty key: when the recipe would leave nothing
+    (``"(Bob)"``, ``"Dr."``, ``"@Ada"``) its words are kept. A name without any (``"-"``)
+    has the key "".
 
     Args:
         names: the names, as written.
@@ -149,8 +154,9 @@ def person_keys(names: pd.Series) -> pd.DataFrame:
     cased = cased.where(~caps_first, rest + " " + first)
     s = _fold_cased(cased)
     s = s.str.replace(r"\s*\(.*?\)\s*", " ", regex=True)  # "Robert (Bob) Chen": nickname aside
-    # usernames and e-mail addresses: one word made of parts joined by . _ -
-    email = s.str.contains("@", regex=False) & ~s.str.contains(" ", regex=False)
+    # usernames and e-mail addresses: one word made of parts joined by . _ -; an address
+    # needs a local part with a letter or digit ("@Ada" is a name, not an address)
+    email = s.str.fullmatch(_EMAIL).fillna(False)
     s = s.where(~email, s.str.replace(r"@.*$", "", regex=True))
     username = s.str.fullmatch(r"[^\s._]+(?:[._]+[^\s._]+)+").fillna(False)
     s = s.where(~username, s.str.replace(r"[._]+", " ", regex=True))
@@ -169,8 +175,16 @@ def person_keys(names: pd.Series) -> pd.DataFrame:
     s = s.str.replace(r"[^\w]+|_", " ", regex=True)
     s = s.str.replace(rf"\b(?:{_TITLES}|{_SUFFIXES})\b", " ", regex=True)
     key = s.str.replace(r"\s+", " ", regex=True).str.strip()
-    # a name made only of a title or suffix keeps its folded form rather than vanishing
-    key = key.where(key != "", s.str.strip())
+    # a key is never empty while the name has a letter or digit: a name the recipe would
+    # wipe out ("(Bob)", "@@x") keeps its words without titles and suffixes, and a name
+    # made only of those ("Dr.", "Jr") keeps them all. Both fallbacks are keys of
+    # themselves, so normalizing twice still equals once.
+    loose = _fold_cased(cased).str.replace("'", "", regex=False)
+    loose = loose.str.replace(r"[^\w]+|_", " ", regex=True)
+    bare = loose.str.replace(rf"\b(?:{_TITLES}|{_SUFFIXES})\b", " ", regex=True)
+    bare = bare.str.replace(r"\s+", " ", regex=True).str.strip()
+    loose = loose.str.replace(r"\s+", " ", regex=True).str.strip()
+    key = key.where(key != "", bare.where(bare != "", loose))
     words = key.str.split(" ")
     n = words.str.len()
     first_w = words.str[0].fillna("")

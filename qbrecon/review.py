@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import schema as S
 from ._io import atomic_path, escape_cell, text_cell, unescape_text, write_workbook
-from .errors import InputError, Problem
+from .errors import InputError, Problem, SettingsError
 
 log = logging.getLogger("qbrecon")
 
@@ -78,6 +78,11 @@ def write_review_workbook(
     Returns:
         The path written.
 
+    Raises:
+        SettingsError: ``path`` does not end in ``.xlsx`` (the file is an Excel workbook;
+            another suffix would only mislead whoever opens it).
+        InputError: ``suggestions`` lack a required column, or the file cannot be written.
+
     Example:
         >>> import tempfile, pathlib
         >>> s = pd.DataFrame({"kind": ["employee"], "source_name": ["Ada"], "rank": [1],
@@ -90,8 +95,12 @@ def write_review_workbook(
 
     from .match import _require
 
-    _require(suggestions, S.SUGGESTION_COLUMNS, what="suggestions")
     path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        got = f"not {path.suffix!r}" if path.suffix else "this one has no suffix"
+        raise SettingsError(f"the review workbook is an Excel workbook: its name must end in "
+                            f".xlsx ({got})", setting="path", file=str(path))
+    _require(suggestions, S.SUGGESTION_COLUMNS, what="suggestions")
     sugg = _with_defaults(suggestions)
     wb = Workbook()
     help_ws = wb.active
@@ -329,8 +338,9 @@ def _write_help(ws, counts) -> None:
         ("candidate 2, 3: the runners-up and their scores.", ""),
         ("", ""),
         ("Bands (row colours)", "head"),
-        ("exact (green): identical after normalization (case, accents, punctuation, legal "
-         "suffixes, 'Last, First').", "exact"),
+        ("exact (green): identical, or identical after normalization (case, accents, "
+         "punctuation, legal suffixes, 'Last, First'); an identical name is always suggested "
+         "first.", "exact"),
         ("strong (light green): a close spelling, clearly ahead of every other candidate.", "strong"),
         ("weak (yellow): possible, but needs your eyes.", "weak"),
         ("none (red): no similar QuickBooks name.", "none"),

@@ -199,9 +199,46 @@ def test_an_identical_name_ranks_first_with_band_exact(names, others):
     s = suggest_matches(K.entries([{"user": n} for n in names]), K.lists(names + others))
     top = s[s[S.RANK] == 1].set_index(S.SOURCE_NAME)
     assert (top[S.BAND] == "exact").all() and (top[S.SCORE] == 100.0).all()
-    for n in names:  # the identical record is among the exact candidates
-        exact = s[(s[S.SOURCE_NAME] == n.strip()) & (s[S.BAND] == "exact")]
-        assert normalize_person(n) in {normalize_person(q) for q in exact[S.QB_NAME]}
+    for n in names:  # the identical record is the first candidate
+        first = top.loc[n.strip(), S.QB_NAME]
+        assert first == n.strip() if n.strip() in names + others else _plain(first) == _plain(n)
+
+
+# names with the signs people and spreadsheets put in front of names
+_SIGNED = st.text(alphabet=st.sampled_from(list("abdeijlnorsyzçşıöé .,&'-@=+")), min_size=1,
+                  max_size=14)
+
+
+def _alike(n: str) -> list[str]:
+    """QuickBooks names that normalize like ``n`` (or nearly) without being identical."""
+    return [f"Dr. {n}", f"{n} Jr.", f"{n}, Jr.", n.upper(), f"The {n} Inc", f"{n} LLC"]
+
+
+def _plain(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(_SIGNED, min_size=1, max_size=8, unique=True), st.lists(_SIGNED, max_size=8))
+def test_an_identical_name_ranks_first_even_beside_names_that_normalize_alike(names, others):
+    """The identical record is rank 1 with 100 / "exact", ahead of every record that is only
+    the same after normalization; identical apart from case and spacing comes next."""
+    names = [n for n in names if n.strip()]
+    if not names:
+        return
+    # the identical records come last, so list order cannot be what puts them first
+    qb = list(dict.fromkeys([*others, *(v for n in names for v in _alike(n)), *names]))
+    e = K.entries([{"user": n, "project": n} for n in names])
+    s = suggest_matches(e, K.lists(qb, customer_names=qb))
+    top = s[s[S.RANK] == 1].set_index([S.KIND, S.SOURCE_NAME])
+    for kind in ("employee", "customer"):
+        for n in names:
+            row = top.loc[(kind, n.strip())]
+            assert (row[S.BAND], row[S.SCORE]) == ("exact", 100.0), (kind, n, row[S.QB_NAME])
+            if n.strip() in qb:
+                assert row[S.QB_NAME] == n.strip() and row[S.WHY].startswith(M.WHY_IDENTICAL)
+            else:  # only " x" or "x " is listed: identical apart from spacing
+                assert _plain(row[S.QB_NAME]) == _plain(n), (kind, n, row[S.QB_NAME])
 
 
 @settings(max_examples=10, deadline=None)
@@ -219,6 +256,37 @@ def test_no_duplicate_ranks_and_scores_in_range(users, qb_names, limit):
     assert ((s[S.SCORE] == 100) == (s[S.BAND] == "exact")).all()
     m = accept_matches(s)
     assert not m.duplicated([S.KIND, S.SOURCE_NAME]).any()
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "qb_names", "band", "qb_name"),
+    [
+        ("employee", "-", ["-", "&", "John Smith"], "exact", "-"),
+        ("employee", "&", ["-", "John Smith"], "none", ""),
+        ("employee", "--", ["-", "&"], "none", ""),
+        ("employee", "@", ["@", "@Ada"], "exact", "@"),
+        ("employee", "@Ada", ["@Ada", "Ada Lovelace"], "exact", "@Ada"),
+        ("employee", "(Bob)", ["Bob", "(Bob)"], "exact", "(Bob)"),
+        ("employee", "Dr.", ["Dr. Ada", "Dr."], "exact", "Dr."),
+        ("customer", "&", ["and", "&", "Acme"], "exact", "&"),
+        ("customer", "-", ["&", "Acme"], "none", ""),
+        ("customer", "Acme:-", ["Acme", "Acme:-", "Acme:&"], "exact", "Acme:-"),
+        ("customer", "Acme:/", ["Acme", "Acme:-"], "none", ""),
+    ],
+)
+def test_names_without_letters_match_only_themselves(kind, source, qb_names, band, qb_name):
+    """A name with no comparison key matches an identical record and nothing else."""
+    if kind == "employee":
+        e, L = K.entries([{"user": source}]), K.lists(qb_names)
+    else:
+        client, _, project = source.rpartition(":")
+        e, L = K.entries([{"client": client, "project": project}]), K.lists(customer_names=qb_names)
+    s = suggest_matches(e, L)
+    top = s[(s[S.KIND] == kind) & (s[S.RANK] == 1)].iloc[0]
+    assert (top[S.SOURCE_NAME], top[S.BAND], top[S.QB_NAME]) == (source, band, qb_name)
+    assert top[S.SCORE] == {"exact": 100.0, "none": 0.0}.get(band, top[S.SCORE])
+    if band == "none":
+        assert len(s[s[S.KIND] == kind]) == 1 and top[S.NEEDS_REVIEW]
 
 
 # ---------------------------------------------------------- remembered decisions

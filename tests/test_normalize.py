@@ -35,6 +35,24 @@ from qbrecon.normalize import company_keys, fold, normalize_company, normalize_p
         ("Søren Kierkegaard", "soren kierkegaard"),
         ("Straße", "strasse"),
         ("", ""),
+        # led by a sign: not an e-mail address, and never an empty key
+        ("@Ada", "ada"),
+        ("=Ada", "ada"),
+        ("+Ada", "ada"),
+        ("-Ada", "ada"),
+        ("@@x", "x"),
+        ("=@J", "j"),
+        ("a@b.example", "a"),
+        # names the recipe would wipe out keep their words
+        ("(Bob)", "bob"),
+        ("Dr. (Bob)", "bob"),
+        ("Dr.", "dr"),
+        ("Jr", "jr"),
+        ("Dr. Jr.", "dr jr"),
+        # no letter or digit: no key (such a name matches only itself)
+        ("-", ""),
+        ("&", ""),
+        ("@", ""),
     ],
 )
 def test_person_keys(name, key):
@@ -60,6 +78,10 @@ def test_person_keys(name, key):
         ("Old Client (deleted)", "old client"),
         ("Inc", "inc"),  # never the whole name
         ("Acme Cox", "acme cox"),
+        ("@Ada", "ada"),
+        ("=Acme", "acme"),
+        ("&", "and"),
+        ("-", ""),
     ],
 )
 def test_company_keys(name, key):
@@ -113,6 +135,16 @@ def test_normalizing_twice_equals_once_for_companies(names):
     once = company_keys(pd.Series(names))["key"]
     twice = company_keys(once)["key"]
     assert twice.tolist() == once.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(_NAMEISH, st.text(max_size=12)), min_size=1, max_size=40))
+def test_a_name_with_a_letter_or_digit_never_gets_an_empty_key(names):
+    has_word = [any(ch.isalnum() for ch in n) for n in names]
+    people = person_keys(pd.Series(names))["key"]
+    companies = company_keys(pd.Series(names))["key"]
+    for n, word, p, c in zip(names, has_word, people, companies, strict=True):
+        assert not word or (p != "" and c != ""), (n, p, c)
 
 
 @settings(max_examples=40, deadline=None)

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 import qbrecon.review as R
 from qbrecon import schema as S
-from qbrecon.errors import InputError
+from qbrecon.errors import InputError, SettingsError
 from qbrecon.match import accept_matches, propose_new_records, remember, suggest_matches
 from qbrecon.review import (
     read_mapping_store,
@@ -176,6 +176,79 @@ def test_without_lists_the_dropdown_offers_the_suggested_names(tmp_path):
     wb.save(p)
     assert read_review_workbook(p)[S.QB_NAME].tolist() == ["Joan Smith"]
     assert read_review_workbook(p, allow_blank=True)[S.QB_NAME].tolist() == ["Joan Smith"]
+
+
+@pytest.mark.parametrize("name", ["review.csv", "review", "review.xls", "review.xlsm",
+                                  "review.xlsx.csv"])
+def test_the_review_workbook_must_be_named_xlsx(period1, tmp_path, name):
+    e, L = period1
+    with pytest.raises(SettingsError, match=r"must end in \.xlsx") as info:
+        write_review_workbook(suggest_matches(e, L), tmp_path / name, lists=L)
+    assert name in str(info.value) and info.value.setting == "path"
+    assert list(tmp_path.iterdir()) == []  # nothing written under the wrong name
+    assert write_review_workbook(suggest_matches(e, L), tmp_path / "Review.XLSX").exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "qb_names", "identical"),
+    [
+        ("employee", "Ada Lovelace Jr.", ["Ada Lovelace", "Ada Lovelace Jr."], "Ada Lovelace Jr."),
+        ("employee", "Smith, John", ["John Smith", "Smith, John"], "Smith, John"),
+        ("employee", "ada lovelace", ["Lovelace, Ada", "Ada Lovelace"], "Ada Lovelace"),
+        ("customer", "Acme Inc", ["Acme", "Acme Inc"], "Acme Inc"),
+        ("customer", "Acme Inc:Web", ["Acme", "Acme:Web", "Acme Inc", "Acme Inc:Web"], "Acme Inc:Web"),
+    ],
+)
+def test_the_workbook_prefills_the_identical_record(tmp_path, kind, source, qb_names, identical):
+    """Beside a record only the same after normalization, the identical one is suggested
+    and pre-filled with accept, and reading the workbook back maps the name to it."""
+    if kind == "employee":
+        e, L = K.entries([{"user": source}]), K.lists(qb_names)
+    else:
+        client, _, project = source.rpartition(":")
+        e, L = K.entries([{"client": client, "project": project}]), K.lists(customer_names=qb_names)
+    p = write_review_workbook(suggest_matches(e, L), tmp_path / "review.xlsx", lists=L)
+    ws = load_workbook(p)[R.KIND_SHEETS[kind]]
+    header, rows = _rows(ws)
+    row = rows[source]
+    assert ws.cell(row, header.index("suggested QuickBooks name") + 1).value == identical
+    assert ws.cell(row, header.index("decision") + 1).value == "accept"
+    m = read_review_workbook(p)
+    m = m[m[S.KIND] == kind]
+    assert m[S.QB_NAME].tolist() == [identical]
+    records = L.people() if kind == "employee" else L.customers
+    assert m[S.QB_ID].tolist() == records.loc[records[S.FULL_NAME] == identical, S.QB_ID].tolist()
+
+
+def test_formula_like_names_read_back_intact(tmp_path):
+    """Names starting with = + - @ are quote-prefixed text cells and read back unchanged."""
+    signed = ["=Ada", "+Ada", "-Ada", "@Ada"]
+    e = K.entries([{"user": n, "client": "=Acme", "project": n} for n in signed])
+    L = K.lists(signed, customer_names=["=Acme", *(f"=Acme:{n}" for n in signed)])
+    s = suggest_matches(e, L)
+    r1 = s[s[S.RANK] == 1]
+    assert (r1[S.QB_NAME] == r1[S.SOURCE_NAME]).all() and (r1[S.BAND] == "exact").all()
+    p = write_review_workbook(s, tmp_path / "review.xlsx", lists=L)
+    wb = load_workbook(p)
+    for title in ("Employees", "Customers"):
+        ws = wb[title]
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
+                    assert (cell.data_type, cell.quotePrefix) == ("s", True), cell.coordinate
+    with zipfile.ZipFile(p) as z:
+        assert not any("<f>" in z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
+    m = read_review_workbook(p)
+    got = set(zip(m[S.KIND], m[S.SOURCE_NAME], m[S.QB_NAME], strict=True))
+    assert got == {("employee", n, n) for n in signed} | {("customer", f"=Acme:{n}", f"=Acme:{n}")
+                                                           for n in signed}
+    # an accountant picking a formula-like name from the dropdown: read back as that name
+    ws = wb["Employees"]
+    header, rows = _rows(ws)
+    ws.cell(rows["=Ada"], header.index("decision") + 1).value = "@Ada"
+    wb.save(p)
+    m = read_review_workbook(p)
+    assert m.loc[m[S.SOURCE_NAME] == "=Ada", S.QB_NAME].item() == "@Ada"
 
 
 # ------------------------------------------------------------------ the store

@@ -474,8 +474,11 @@ def test_tickets_are_bound_to_their_users_company_file(ledger):
     assert [s.text for s in result_of(raw, "authenticate")][1] == "none"
 
 
-def test_send_with_another_company_file_than_the_binding_is_refused(ledger):
-    users = {"acme": {"password": "pw-a", "company_file": "C:\\QB\\Acme.qbw"}}
+@pytest.mark.parametrize("users", [
+    {"acme": {"password": "pw-a", "company_file": "C:\\QB\\Acme.qbw"}},  # bound to the file
+    {"acme": "pw-a"},  # bound to none: Acme.qbw was handed out because work is queued for it
+], ids=["bound", "unbound"])
+def test_send_with_another_company_file_than_the_one_handed_out_is_refused(ledger, users):
     queue_for_desktop(batch([{}]), ledger=ledger, company_file="C:\\QB\\Acme.qbw")
     with served(make_app(ledger, users)) as url:
         _, raw, _ = post(url, envelope("authenticate", "<strUserName>acme</strUserName>"
@@ -489,7 +492,112 @@ def test_send_with_another_company_file_than_the_binding_is_refused(ledger):
                                         "</qbXMLMinorVers>"), "sendRequestXML")
         _, err, _ = post(url, envelope("getLastError", f"<ticket>{ticket}</ticket>"))
     assert (result_of(send, "sendRequestXML").text or "") == ""
-    assert "Acme.qbw" in result_of(err, "getLastError").text
+    text = result_of(err, "getLastError").text
+    assert "Acme.qbw" in text and "Other.qbw" in text
+    assert states(ledger) == {"e001": "queued"}
+
+
+# ------------------------------------------------- a user bound to no company file
+BOOKS, GLOBEX_FILE = r"C:\Books\Acme.qbw", r"C:\Books\Globex.qbw"
+
+
+def test_an_unbound_user_gets_work_queued_for_a_named_company_file(ledger):
+    """users maps a name to a password only: queued for a named file, it is still delivered,
+    the Web Connector being told to open that file (after its test sync)."""
+    queue_for_desktop(batch([{"id": "a1"}, {"id": "a2"}]), ledger=ledger, company_file=BOOKS)
+    qb = FakeQuickBooks.small(company_file=BOOKS)
+    with served(make_app(ledger, {"qbwc": "pw"})) as url:
+        wc = WebConnectorClient(url, qb=qb, user="qbwc", password="pw")
+        first = wc.update()
+        assert (first.auth, first.company_file) == (BOOKS, BOOKS) and first.completed
+        assert first.close.startswith("Test sync complete") and qb.time_entries == []
+        second = wc.update()
+        assert second.auth == BOOKS and second.completed, second.last_error
+        # then, as before, the open company file's own first connection (lists only)
+        third = wc.update()
+        fourth = wc.update()
+    assert "2 sent" in second.close and len(qb.time_entries) == 2
+    assert states(ledger) == {"a1": "sent", "a2": "sent"}
+    assert third.auth == "" and third.close.startswith("Test sync complete")
+    assert fourth.auth == "none"  # nothing left, and the lists are fresh
+    status = desktop_status(ledger).set_index("company_file")
+    assert status.loc[BOOKS, "sent"] == 2 and status.loc[BOOKS, "test_sync"]
+    assert len(staged_lists(ledger, BOOKS).employees) == 3
+    with Ledger(ledger) as led:
+        log = led.log_frame()
+    accepted = log[(log.event == "wc_authenticate") & log.message.str.contains("accepted")]
+    told = accepted.message.str.contains("told to open C:\\Books\\Acme.qbw", regex=False)
+    assert told.tolist() == [True, True, False]
+
+
+def test_an_unbound_user_gets_each_company_file_in_turn_oldest_queue_first(ledger):
+    queue_for_desktop(batch([{"id": "acme-1"}, {"id": "acme-2"}]), ledger=ledger,
+                      company_file=BOOKS)
+    queue_for_desktop(batch([{"id": "open-1"}]), ledger=ledger)  # whichever file is open
+    queue_for_desktop(batch([{"id": "globex-1"}]), ledger=ledger, company_file=GLOBEX_FILE)
+    qb_acme = FakeQuickBooks.small(company_file=BOOKS)
+    qb_globex = FakeQuickBooks.small(company_file=GLOBEX_FILE)
+    users = {"qbwc": "pw", "globex": {"password": "pw-g", "company_file": GLOBEX_FILE}}
+    app = make_app(ledger, users, test_sync=False, lists_max_age=None)
+    with served(app) as url:
+        # QuickBooks closed, allowed to run unattended: each update opens the file named
+        wc = WebConnectorClient(url, qb={BOOKS: qb_acme, GLOBEX_FILE: qb_globex}, user="qbwc",
+                                password="pw")
+        runs = [wc.update() for _ in range(3)]
+        assert wc.update().auth == "none"
+        # a user bound to a company file sees only that file's work
+        bound = WebConnectorClient(url, qb=qb_globex, user="globex", password="pw-g").update()
+    assert [r.auth for r in runs] == [BOOKS, "", GLOBEX_FILE]
+    assert all(r.completed for r in runs), [r.last_error for r in runs]
+    assert [r.company_file for r in runs] == [BOOKS, BOOKS, GLOBEX_FILE]  # "" = the open file
+    assert "work waits for 2 other company files" in runs[0].close
+    assert "work waits for 1 other company file: the next update" in runs[1].close
+    assert "work waits" not in runs[2].close
+    assert len(qb_acme.time_entries) == 3 and len(qb_globex.time_entries) == 1
+    assert set(states(ledger).values()) == {"sent"}
+    assert bound.auth == "none"
+    with Ledger(ledger) as led:
+        log = led.log_frame()
+    said = log.loc[log.event == "wc_company_files", "message"].tolist()
+    assert len(said) == 2 and "3 company files have work" in said[0]
+    assert said[0].index(BOOKS) < said[0].index("the open company file") < said[0].index(GLOBEX_FILE)
+
+
+def test_a_company_file_that_cannot_be_opened_does_not_hold_up_the_others(ledger):
+    queue_for_desktop(batch([{"id": "acme"}]), ledger=ledger, company_file=BOOKS)  # oldest
+    queue_for_desktop(batch([{"id": "globex"}]), ledger=ledger, company_file=GLOBEX_FILE)
+    qb_globex = FakeQuickBooks.small(company_file=GLOBEX_FILE)
+    app = make_app(ledger, {"qbwc": "pw"}, test_sync=False, lists_max_age=None)
+    with served(app) as url:
+        wc = WebConnectorClient(url, qb={GLOBEX_FILE: qb_globex}, user="qbwc", password="pw")
+        runs = [wc.update() for _ in range(3)]
+    assert [r.auth for r in runs] == [BOOKS, GLOBEX_FILE, BOOKS]
+    assert runs[0].connection_error == "done" and "could not be opened" in runs[0].last_error
+    assert runs[1].completed and len(qb_globex.time_entries) == 1
+    assert runs[2].connection_error == "done"  # still queued, tried again in its turn
+    assert states(ledger) == {"acme": "queued", "globex": "sent"}
+
+
+def test_an_unbound_user_is_not_kept_busy_by_a_session_another_file_still_holds(ledger):
+    queue_for_desktop(batch([{"id": "acme"}]), ledger=ledger, company_file=BOOKS)  # oldest
+    queue_for_desktop(batch([{"id": "globex"}]), ledger=ledger, company_file=GLOBEX_FILE)
+    qb = {BOOKS: FakeQuickBooks.small(company_file=BOOKS),
+          GLOBEX_FILE: FakeQuickBooks.small(company_file=GLOBEX_FILE)}
+    clock = Clock()
+    app = make_app(ledger, {"qbwc": "pw"}, clock=clock, test_sync=False, lists_max_age=None)
+    with served(app) as url:
+        wc = WebConnectorClient(url, qb=qb, user="qbwc", password="pw")
+        lost = wc.update(lose_response_when=lambda n, r: "TimeTrackingAddRq" in r)
+        other = wc.update()  # Acme's session still looks alive: Globex goes first
+        busy = wc.update()   # only Acme has work, and its session is not idle long enough
+        clock.advance(300)
+        again = wc.update()  # idle long enough: taken over, the lost answer confirmed
+    assert (lost.auth, lost.lost) == (BOOKS, True)
+    assert other.auth == GLOBEX_FILE and other.completed
+    assert busy.auth == "busy"
+    assert again.auth == BOOKS and again.completed and "1 confirmed after a lost response" in again.close
+    assert states(ledger) == {"acme": "sent", "globex": "sent"}
+    assert len(qb[BOOKS].time_entries) == 1 and len(qb[GLOBEX_FILE].time_entries) == 1
 
 
 def test_two_worker_processes_share_one_session_through_the_ledger(ledger):

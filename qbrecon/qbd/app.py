@@ -114,8 +114,10 @@ def webconnector_app(
         users: Web Connector user names mapped to either a password (text), or a mapping
             ``{"password": ..., "company_file": ...}`` (or ``"password_hash"`` from
             :func:`qbrecon.qbd.hash_password` instead of the password) that binds the
-            user to one company file (full path as QuickBooks shows it; "" or absent =
-            whichever file is open). Passwords are kept only as salted scrypt hashes.
+            user to one company file (full path as QuickBooks shows it). A user bound to
+            none is served work queued for any company file, one file per update (the
+            Web Connector is told to open it; work queued for "" goes to the open file).
+            Passwords are kept only as salted scrypt hashes.
         settings: a :class:`~qbrecon.qbd.WebConnectorSettings` (ticket lifetime, lockout,
             chunk and page sizes, default service item, ...).
 

@@ -85,7 +85,8 @@ class WebConnectorUser:
         name: the ``UserName`` in the .qwc file.
         password_hash: from :func:`hash_password` (never the password itself).
         company_file: the one company file this user may reach (full path as QuickBooks
-            shows it), or "" for whichever file QuickBooks has open.
+            shows it), or "" for none in particular: then each update serves a company
+            file that has work queued (or the open file, when that is where work waits).
     """
 
     name: str

@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -419,6 +419,7 @@ class UpdateResult:
 
     auth: str = ""                  # "" (proceed with the open file), a path, none, nvu, busy
     ticket: str = ""
+    company_file: str = ""          # the company file the update worked in ("" if none)
     server_version: str = ""
     client_version: str = ""
     requests: int = 0
@@ -440,18 +441,34 @@ class WebConnectorClient:
 
     Args:
         service: the service URL (real HTTP), or a WSGI app (called in-process).
-        qb: the QuickBooks that runs the requests.
+        qb: the QuickBooks that runs the requests: one company file open in QuickBooks
+            (asked for another, the update fails with ``connectionError``), or a mapping
+            of company-file paths to companies, for QuickBooks closed and allowed to run
+            unattended: each update opens the file ``authenticate`` names ("" keeps the
+            one opened last, at first the first one).
         user, password: the Web Connector login.
         version: the Web Connector version it reports.
     """
 
-    def __init__(self, service: str | Callable[..., Any], *, qb: FakeQuickBooks, user: str,
+    def __init__(self, service: str | Callable[..., Any], *,
+                 qb: FakeQuickBooks | Mapping[str, FakeQuickBooks], user: str,
                  password: str, version: str = "2.3.0.215") -> None:
         self.service = service
         self.qb = qb
         self.user = user
         self.password = password
         self.version = version
+        self._opened = "" if isinstance(qb, FakeQuickBooks) else next(iter(qb), "")
+
+    def _open(self, path: str) -> FakeQuickBooks | None:
+        """The company QuickBooks works in when told to open ``path`` ("" = the open one)."""
+        if isinstance(self.qb, FakeQuickBooks):
+            return self.qb if not path or path.casefold() == self.qb.company_file.casefold() else None
+        key = next((k for k in self.qb if k.casefold() == (path or self._opened).casefold()), None)
+        if key is None:
+            return None
+        self._opened = key
+        return self.qb[key]
 
     # --------------------------------------------------------------- wire
     @staticmethod
@@ -536,7 +553,8 @@ class WebConnectorClient:
             res.seconds = time.perf_counter() - t0
             return res
         ticket = res.ticket
-        if connection_error or (res.auth and res.auth.casefold() != self.qb.company_file.casefold()):
+        qb = self._open(res.auth)
+        if connection_error or qb is None:
             hresult, msg = connection_error or (
                 "0x80040408", f"Could not open {res.auth}: QuickBooks has another company file open.")
             res.connection_error = str(self.call("connectionError", [
@@ -547,12 +565,13 @@ class WebConnectorClient:
             res.calls += ["getLastError", "closeConnection"]
             res.seconds = time.perf_counter() - t0
             return res
-        major, minor = self.qb.max_version
+        res.company_file = qb.company_file
+        major, minor = qb.max_version
         first = True
         while True:
             req = str(self.call("sendRequestXML", [
-                ("ticket", ticket), ("strHCPResponse", self.qb.hcp_response() if first else ""),
-                ("strCompanyFileName", self.qb.company_file), ("qbXMLCountry", country),
+                ("ticket", ticket), ("strHCPResponse", qb.hcp_response() if first else ""),
+                ("strCompanyFileName", qb.company_file), ("qbXMLCountry", country),
                 ("qbXMLMajorVers", major), ("qbXMLMinorVers", minor)]))
             res.calls.append("sendRequestXML")
             first = False
@@ -566,7 +585,7 @@ class WebConnectorClient:
                 res.seconds = time.perf_counter() - t0
                 return res
             try:
-                response, hresult, message = self.qb.handle(req), "", ""
+                response, hresult, message = qb.handle(req), "", ""
             except QBComError as exc:
                 response, hresult, message = "", exc.hresult, exc.message
             if (lose_response_at is not None and res.requests == lose_response_at) or (

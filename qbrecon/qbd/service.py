@@ -21,6 +21,9 @@ and does, in order:
    status after it.
 
 The first session of a company file is a *test sync*: lists only, nothing delivered.
+A user bound to a company file is only ever served that file; a user bound to none is
+served whichever file has work, one per update (``authenticate`` names the file for the
+Web Connector to open, and ``sendRequestXML`` checks that QuickBooks has it open).
 All state lives in the ledger's SQLite file, so several worker processes can serve one
 ledger; every exchange is written to the integration log (never passwords or tickets).
 """
@@ -398,7 +401,11 @@ class WebConnectorService:
         if auth:
             with led.transaction() as cur:
                 cur.execute("DELETE FROM qbwc_auth WHERE user_name = ?", (name,))
-        target = target_for(user.company_file)
+        if user.company_file:  # bound: this file only
+            company, waiting = user.company_file, []
+        else:  # unbound: whichever company file has work, one per update
+            company, waiting = self._pick_company_file()
+        target = target_for(company)
         self._close_stale(target)
         work = self._work(target)
         if not any(work.values()):
@@ -416,6 +423,7 @@ class WebConnectorService:
             "iterator_id": None, "page": 0, "remaining": None, "recover": None,
             "inflight": None, "next": None, "version": None, "seq": 0, "done": 0,
             "last_error": "", "staged": {}, "list_errors": {}, "default_item": None,
+            "waiting": waiting,
             "counts": {"sent": 0, "refused": 0, "retry": 0, "recovered": 0, "requeued": 0,
                        "unconfirmed": 0, "warnings": 0},
         }
@@ -435,7 +443,7 @@ class WebConnectorService:
                 cur.execute(
                     "INSERT INTO qbwc_sessions (ticket_hash, ticket_prefix, user_name, target, "
                     "company_file, run_id, created_at, expires_at, state) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (_ticket_hash(ticket), _prefix(ticket), name, target, user.company_file,
+                    (_ticket_hash(ticket), _prefix(ticket), name, target, company,
                      run_id, t, t + self.settings.ticket_ttl, json.dumps(state)))
         if stale is not None:
             old = _session(store.query(led, "SELECT * FROM qbwc_sessions WHERE ticket_hash = ?",
@@ -454,9 +462,54 @@ class WebConnectorService:
         what = ("test sync: lists only" if work["test_sync"] else
                 f"{work['queued']} queued, {work['pending']} to confirm"
                 + (", lists" if lists else ""))
+        if waiting:
+            self._log("wc_company_files", target=target, run_id=run_id, message=(
+                f"user {shown}: {len(waiting) + 1} company files have work; this update "
+                f"serves {company or 'the open company file'} (oldest queue first), then "
+                + ", ".join(w or "the open company file" for w in waiting)
+                + " in the next update(s)"))
+        opens = f"; the Web Connector is told to open {company}" if company else ""
         self._log("wc_authenticate", target=target, run_id=run_id,
-                  message=f"user {shown}: accepted, ticket {_prefix(ticket)}; {what}")
-        return [ticket, user.company_file]
+                  message=f"user {shown}: accepted, ticket {_prefix(ticket)}; {what}{opens}")
+        # a path makes the Web Connector open that company file; "" uses the open one
+        return [ticket, company]
+
+    def _pick_company_file(self) -> tuple[str, list[str]]:
+        """For a user bound to no company file: the file this update serves, and the
+        others that have work (served in the next updates).
+
+        Work queued or waiting to be confirmed comes first, the file whose work has waited
+        longest first; a file whose last update ended in an error, or that another update
+        is still working on, goes behind the others, so one that cannot be opened does not
+        hold up the rest. Asked-for list staging counts as work too. Without any, the open
+        company file (its test sync and list refreshes, as for a user bound to it).
+        """
+        rows = store.query(
+            self.ledger,
+            "SELECT target, MIN(updated_at) FROM deliveries WHERE target LIKE 'qbd:%' "
+            "AND state IN ('queued', 'pending') GROUP BY target")
+        since = {r[0]: r[1] for r in rows}
+        for r in store.query(
+                self.ledger,
+                "SELECT target, lists_requested_at FROM qbwc_files WHERE lists_requested_at "
+                "IS NOT NULL AND (staged_at IS NULL OR lists_requested_at > staged_at)"):
+            since[r[0]] = min(since.get(r[0], r[1]), r[1])
+        if not since:
+            return "", []
+        failed = {r[0] for r in store.query(
+            self.ledger,
+            "SELECT r.target FROM runs r WHERE r.kind = 'webconnector' AND r.status = 'error' "
+            "AND r.started_at = (SELECT MAX(started_at) FROM runs WHERE kind = 'webconnector' "
+            "AND target = r.target)")}
+        t = self._clock()
+        busy = {r[0] for r in store.query(
+            self.ledger,
+            "SELECT target FROM qbwc_sessions WHERE closed_at IS NULL AND expires_at > ? "
+            "AND expires_at > ?",
+            (t, t - self.settings.takeover_after + self.settings.ticket_ttl))}
+        order = sorted(since, key=lambda tg: (tg in busy, tg in failed, since[tg], tg))
+        files = [tg[4:] for tg in order]
+        return files[0], files[1:]
 
     def _work(self, target: str) -> dict[str, Any]:
         counts = dict(store.query(
@@ -532,11 +585,17 @@ class WebConnectorService:
         except XMLRejected as exc:
             self._log("wc_hcp", s, level="warning", message=f"HCP response unreadable: {exc}")
             host = M.HostInfo()
-        bound = s.company_file
+        bound = s.company_file  # the file authenticate told the Web Connector to open
         if bound and company and _norm_path(company) != _norm_path(bound):
-            st["last_error"] = (f"This Web Connector user may only reach {bound!r}, but QuickBooks "
-                                f"has {company!r} open. Open the right company file, or use the "
-                                ".qwc file made for this one.")
+            user = self.users.get(s.user)
+            if user is not None and user.company_file:
+                st["last_error"] = (f"This Web Connector user may only reach {bound!r}, but "
+                                    f"QuickBooks has {company!r} open. Open the right company "
+                                    "file, or use the .qwc file made for this one.")
+            else:
+                st["last_error"] = (f"This update was for {bound!r}, which has work queued, but "
+                                    f"QuickBooks has {company!r} open; nothing was sent. Open "
+                                    f"{bound!r} (or close QuickBooks) and update again.")
             self._log("wc_wrong_company_file", s, level="error", message=st["last_error"])
             return False
         v = M.choose_version(highest=self.settings.qbxml_version, major=major, minor=minor,
@@ -1087,6 +1146,10 @@ class WebConnectorService:
                 text += " (stopped early: see getLastError / the qbrecon log)"
             elif c["refused"]:
                 text += " (see the qbrecon log)"
+        waiting = st.get("waiting") or []
+        if waiting:
+            text += (f"; work waits for {len(waiting)} other company file"
+                     f"{'s' if len(waiting) > 1 else ''}: the next update")
         st["summary"] = text
         status = "finished" if st["stage"] == "done" and not st["last_error"] else (
             "error" if st["last_error"] else "incomplete")
