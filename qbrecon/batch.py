@@ -13,6 +13,7 @@ naming the row and column of each problem.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .errors import InputError, Problem, SettingsError
+from .errors import InputError, Problem, QbreconWarning, SettingsError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .report import Report
@@ -90,6 +91,46 @@ def build_batch(report: Report | pd.DataFrame) -> pd.DataFrame:
         index=clean.index,
     ).reset_index(drop=True)
     return S.conform(batch, BATCH_ALL_DTYPES, what="batch", extra=False)
+
+
+def with_default_item(batch: pd.DataFrame, item: str | None) -> pd.DataFrame:
+    """``batch`` with ``item`` (a service item's name) on the rows that name none."""
+    if not item:
+        return batch
+    none = (batch[S.ITEM_NAME].fillna("").str.strip() == "") & (
+        batch[S.ITEM_ID].fillna("").str.strip() == "")
+    if not none.any():
+        return batch
+    return batch.assign(**{S.ITEM_NAME: batch[S.ITEM_NAME].mask(none, item)})
+
+
+def check_missing_items(batch: pd.DataFrame, mode: str, *, what: str,
+                        by_name: bool = False) -> np.ndarray:
+    """Billable rows without a service item (QuickBooks Desktop refuses them); with
+    ``by_name`` only an item name counts (IIF refers to items by name alone).
+
+    Returns the mask of those rows. ``mode`` "error": the caller reports them; "warn":
+    they are announced here (a :class:`~qbrecon.QbreconWarning` naming the first
+    entries) and the caller writes them without an item.
+    """
+    if mode not in ("error", "warn"):
+        raise SettingsError(f"missing_item must be 'error' or 'warn', not {mode!r}",
+                            setting="missing_item")
+    missing = (batch[S.BILLABLE_STATUS] == "Billable") & (
+        batch[S.ITEM_NAME].fillna("").str.strip() == "")
+    if not by_name:
+        missing &= batch[S.ITEM_ID].fillna("").str.strip() == ""
+    missing = missing.to_numpy(dtype=bool)
+    if mode == "error" or not missing.any():
+        return missing
+    ids = batch.loc[missing, S.ENTRY_ID].tolist()
+    text = (f"{what}: {len(ids)} billable entr{'y has' if len(ids) == 1 else 'ies have'} no "
+            f"service item ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}); QuickBooks "
+            "Desktop refuses billable time without one: pass default_item=, map the tracker's "
+            "tasks to items (mapping kind 'item'), or validate with Rules(target='qbd', "
+            "default_item=...)")
+    warnings.warn(text, QbreconWarning, stacklevel=3)
+    return missing
 
 
 def check_batch(batch: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -589,6 +590,11 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--payroll-item", help="IIF PITEM / qbXML PayrollItemWageRef for every entry")
     p.add_argument("--class", dest="class_name", help="QuickBooks class for every entry")
     p.add_argument("--qbxml-version", default="13.0", help="qbXML version (default 13.0)")
+    p.add_argument("--default-item",
+                   help="IIF/qbXML: the service item of entries whose batch names none")
+    p.add_argument("--strict-items", action="store_true",
+                   help="IIF/qbXML: refuse billable entries without a service item (QuickBooks "
+                        "Desktop refuses them) instead of writing them with a warning")
 
 
 @command("export", "write a batch as IIF or qbXML for QuickBooks Desktop, or as CSV/XLSX",
@@ -607,12 +613,16 @@ def _export(args: argparse.Namespace) -> int:
 
         export_iif(batch, args.out, company=args.company,
                    company_create_time=args.company_create_time,
-                   payroll_item=args.payroll_item, class_name=args.class_name)
+                   payroll_item=args.payroll_item, class_name=args.class_name,
+                   default_item=args.default_item,
+                   missing_item="error" if args.strict_items else "warn")
     elif fmt == "qbxml":
         from .formats.qbxml import export_qbxml
 
         export_qbxml(batch, args.out, version=args.qbxml_version,
-                     payroll_item=args.payroll_item, class_name=args.class_name)
+                     payroll_item=args.payroll_item, class_name=args.class_name,
+                     default_item=args.default_item,
+                     missing_item="error" if args.strict_items else "warn")
     else:
         write_batch(batch, args.out, format=fmt)
     _out(f"wrote {len(batch)} entries to {args.out} ({fmt})")
@@ -919,11 +929,16 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     logger.propagate = False
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qbrecon`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
+    warnings.showwarning = _show_warning  # the library's warnings, as one line each
     try:
         return int(args.func(args))
     except QbreconError as exc:

@@ -208,3 +208,32 @@ def test_validate_bad_settings_exit_2(samples, tmp_path, args, message):
         base = base[:-2]
     proc = run(*base, *args, cwd=tmp_path)
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_export_warns_about_billable_entries_without_item_and_takes_a_default(tmp_path):
+    import subprocess
+    import sys
+
+    from qbrecon import Rules, build_batch, validate, write_batch
+    from qbrecon.testing import make_entries, make_mapping
+
+    batch = build_batch(validate(make_entries([{"user": "Ada", "project": "Web", "duration": "1:00"}]),
+                                 make_mapping(employee={"Ada": "55"}, customer={"Web": "7"}),
+                                 rules=Rules()))
+    assert (batch["item_name"] == "").all()
+    path = write_batch(batch, tmp_path / "b.csv")
+
+    def run(*extra):
+        return subprocess.run([sys.executable, "-m", "qbrecon", "export", str(path), *extra],
+                              capture_output=True, text=True)
+
+    warned = run("--out", str(tmp_path / "t.iif"), "--company", "Acme")
+    assert warned.returncode == 0, warned.stderr
+    assert warned.stderr.count("has no service item") == 1 and "warning:" in warned.stderr
+    strict = run("--out", str(tmp_path / "s.iif"), "--strict-items")
+    assert strict.returncode == 2 and "needs a service item" in strict.stderr
+    assert not (tmp_path / "s.iif").exists()
+    filled = run("--out", str(tmp_path / "d.xml"), "--default-item", "Consulting")
+    assert filled.returncode == 0 and "service item" not in filled.stderr
+    assert "<ItemServiceRef><FullName>Consulting</FullName></ItemServiceRef>" in (
+        tmp_path / "d.xml").read_text()

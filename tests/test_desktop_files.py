@@ -8,7 +8,7 @@ from defusedxml import ElementTree as SafeET
 
 from qbrecon import Rules, build_batch, export_iif, export_qbxml, validate
 from qbrecon import schema as S
-from qbrecon.errors import InputError, SettingsError
+from qbrecon.errors import InputError, QbreconWarning, SettingsError
 from qbrecon.formats.iif import TIMEACT_FIELDS, iif_text
 from qbrecon.formats.qbxml import external_guid, message_set, time_tracking_add_requests
 from qbrecon.testing import make_entries, make_mapping
@@ -117,7 +117,7 @@ def test_iif_refuses_what_it_cannot_hold_naming_entry_and_field(
         bad.loc[0, col] = value
     path = tmp_path / "t.iif"
     with pytest.raises(InputError) as info:
-        export_iif(bad, path, company="Acme")
+        export_iif(bad, path, company="Acme", missing_item="error")
     assert any(
         p.column == column and message in p.message and "entry e1" in p.message
         for p in info.value.problems
@@ -304,11 +304,41 @@ def test_qbxml_refuses_what_quickbooks_would_refuse(batch, tmp_path, change, col
         bad.loc[0, col] = value
     path = tmp_path / "t.xml"
     with pytest.raises(InputError) as info:
-        export_qbxml(bad, path)
+        export_qbxml(bad, path, missing_item="error")
     assert any(p.column == column and message in p.message for p in info.value.problems), str(
         info.value
     )
     assert not path.exists()
+
+
+def _first_item(path, fmt):
+    """The service item of the first time entry in an exported file ("" when none)."""
+    if fmt == "iif":
+        rows = _iif_rows(path)
+        head = next(r for r in rows if r[0] == "!TIMEACT")
+        first = next(r for r in rows if r[0] == "TIMEACT")
+        return first[head.index("ITEM")]
+    first = SafeET.fromstring(path.read_bytes()).find(".//TimeTrackingAdd")
+    return first.findtext("ItemServiceRef/FullName") or first.findtext("ItemServiceRef/ListID") or ""
+
+
+@pytest.mark.parametrize("fmt", ["iif", "qbxml"])
+def test_billable_rows_without_service_item_warn_or_take_the_default(batch, tmp_path, fmt):
+    bad = batch.copy()
+    bad.loc[0, S.ITEM_ID] = ""
+    bad.loc[0, S.ITEM_NAME] = ""
+    assert bad.loc[0, S.BILLABLE_STATUS] == "Billable"
+    export = export_iif if fmt == "iif" else export_qbxml
+    kw = {"company": "Acme"} if fmt == "iif" else {}
+    # by default the file is written, and the entries QuickBooks would refuse are named
+    with pytest.warns(QbreconWarning, match=r"1 billable entry has no service item \(e1\)"):
+        written = export(bad, tmp_path / f"warn.{fmt}", **kw)
+    assert _first_item(written, fmt) == ""
+    # a default item fills exactly the rows without one, silently
+    filled = export(bad, tmp_path / f"default.{fmt}", default_item="Consulting", **kw)
+    assert _first_item(filled, fmt) == "Consulting"
+    with pytest.raises(SettingsError, match="missing_item"):
+        export(bad, tmp_path / f"x.{fmt}", missing_item="ignore", **kw)
 
 
 def test_message_set_wraps_requests_for_the_web_connector(batch):

@@ -315,8 +315,14 @@ def iif_text(
     payroll_item: str | None = None,
     class_name: str | None = None,
     transfer_to_payroll: bool = False,
+    default_item: str | None = None,
+    missing_item: str = "error",
 ) -> str:
     """The IIF text of :func:`export_iif` (lines joined with CRLF), without writing it.
+
+    ``default_item`` names the service item of rows that have none; ``missing_item``
+    says what to do with billable rows that still have none: "error" (the default)
+    or "warn" (write them without ``ITEM`` and warn).
 
     Raises:
         InputError: every entry QuickBooks would refuse or the file cannot hold, each
@@ -324,9 +330,9 @@ def iif_text(
             customer or service item, more than 23:59, a note over 1,000 characters,
             or characters Windows-1252 cannot hold.
     """
-    from ..batch import check_batch
+    from ..batch import check_batch, check_missing_items, with_default_item
 
-    b = check_batch(batch)
+    b = with_default_item(check_batch(batch), default_item)
     problems: list[Problem] = []
     ids = b[S.ENTRY_ID]
 
@@ -337,6 +343,7 @@ def iif_text(
                 Problem(f"entry {ids.iat[i]}: {message}", row=int(i) + 1, column=column, value=v)
             )
 
+    no_item = check_missing_items(b, missing_item, what="IIF", by_name=True)
     emp = _clean(b[S.EMPLOYEE_NAME])
     job = _clean(b[S.CUSTOMER_NAME])
     item = _clean(b[S.ITEM_NAME])
@@ -351,9 +358,8 @@ def iif_text(
     report(
         billable & (job == "").to_numpy(), "billable time needs a customer (JOB)", S.CUSTOMER_NAME
     )
-    report(
-        billable & (item == "").to_numpy(), "billable time needs a service item (ITEM)", S.ITEM_NAME
-    )
+    if missing_item == "error":
+        report(no_item, "billable time needs a service item (ITEM)", S.ITEM_NAME)
     report(
         total > IIF_MAX_MINUTES,
         "lasts more than 23:59, the most one IIF timer activity holds",
@@ -454,6 +460,8 @@ def export_iif(
     payroll_item: str | None = None,
     class_name: str | None = None,
     transfer_to_payroll: bool = False,
+    default_item: str | None = None,
+    missing_item: str = "warn",
 ) -> Path:
     """Write a batch as an IIF timer-activity import for QuickBooks Desktop.
 
@@ -468,6 +476,10 @@ def export_iif(
             payroll item there).
         class_name: written as ``PROJ`` (the QuickBooks class) on every row.
         transfer_to_payroll: ``XFERTOPAYROLL`` Y instead of N.
+        default_item: the service item (``ITEM``) of rows whose batch has none.
+        missing_item: billable rows still without a service item, which QuickBooks
+            Desktop refuses: "warn" (default: written without ``ITEM``, with a
+            :class:`~qbrecon.QbreconWarning` naming them) or "error".
 
     Returns:
         The path written.
@@ -498,6 +510,8 @@ def export_iif(
         payroll_item=payroll_item,
         class_name=class_name,
         transfer_to_payroll=transfer_to_payroll,
+        default_item=default_item,
+        missing_item=missing_item,
     )
     path = Path(path)
     try:

@@ -361,6 +361,8 @@ def time_tracking_add_requests(
     marker: bool = True,
     return_elements: Sequence[str] = DEFAULT_RETURN_ELEMENTS,
     indent: str = "    ",
+    default_item: str | None = None,
+    missing_item: str = "error",
 ) -> pd.DataFrame:
     """One ``TimeTrackingAddRq`` per batch row.
 
@@ -381,6 +383,9 @@ def time_tracking_add_requests(
             validation can leave room for it (see ``qbrecon.rules.MARKER_RESERVE``).
         return_elements: ``IncludeRetElement`` names that trim QuickBooks' answer.
         indent: the indentation unit of the XML text.
+        default_item: the ``ItemServiceRef`` (full name) of rows whose batch has none.
+        missing_item: billable rows still without a service item, which QuickBooks
+            refuses: "error" (default) or "warn" (written without ``ItemServiceRef``).
 
     Returns:
         A frame with ``entry_id, request_id, external_guid, xml`` (the ``<TimeTrackingAddRq>``
@@ -392,16 +397,17 @@ def time_tracking_add_requests(
             carry), every problem at once with its entry id.
         SettingsError: an unknown version or ref mode, or bad request ids.
     """
-    from ..batch import check_batch
+    from ..batch import check_batch, check_missing_items, with_default_item
 
     ver = parse_version(version)
     if refs not in REF_MODES:
         raise SettingsError(
             f"refs {refs!r} is not allowed; use one of {', '.join(REF_MODES)}", setting="refs"
         )
-    b = check_batch(batch)
+    b = with_default_item(check_batch(batch), default_item)
     n = len(b)
     ids = b[S.ENTRY_ID]
+    no_item = check_missing_items(b, missing_item, what="qbXML")
     if request_ids is None:
         rids = pd.Series([default_request_id(e) for e in ids], dtype=S.STRING)
     else:
@@ -472,7 +478,8 @@ def time_tracking_add_requests(
     customer = ref(
         "CustomerRef", S.CUSTOMER_ID, S.CUSTOMER_NAME, billable, "billable time's customer"
     )
-    item = ref("ItemServiceRef", S.ITEM_ID, S.ITEM_NAME, billable, "billable time's service item")
+    item_needed = billable & ~no_item if missing_item == "warn" else billable
+    item = ref("ItemServiceRef", S.ITEM_ID, S.ITEM_NAME, item_needed, "billable time's service item")
 
     notes = b[S.DESCRIPTION].fillna("")
     if marker:
@@ -633,6 +640,8 @@ def export_qbxml(
     *,
     version: str = DEFAULT_VERSION,
     on_error: str = "continueOnError",
+    default_item: str | None = None,
+    missing_item: str = "warn",
     **options,
 ) -> Path:
     """Write a batch as one qbXML message set of ``TimeTrackingAddRq`` requests.
@@ -642,6 +651,10 @@ def export_qbxml(
         path: the ``.xml`` / ``.qbxml`` file to write (replaced atomically).
         version: the qbXML version (default 13.0).
         on_error: ``"continueOnError"`` (default) or ``"stopOnError"``.
+        default_item: the service item of rows whose batch has none.
+        missing_item: billable rows still without a service item, which QuickBooks
+            refuses: "warn" (default: written without ``ItemServiceRef``, with a
+            :class:`~qbrecon.QbreconWarning` naming them) or "error".
         **options: passed to :func:`time_tracking_add_requests` (``refs``,
             ``class_name``, ``payroll_item``, ``marker``, ``request_ids``, ...).
 
@@ -669,7 +682,8 @@ def export_qbxml(
     """
     from .._io import atomic_write_bytes
 
-    requests = time_tracking_add_requests(batch, version=version, **options)
+    requests = time_tracking_add_requests(batch, version=version, default_item=default_item,
+                                          missing_item=missing_item, **options)
     text = message_set(requests["xml"].tolist(), version=version, on_error=on_error)
     path = Path(path)
     try:
