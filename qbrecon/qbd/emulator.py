@@ -458,11 +458,13 @@ class WebConnectorClient:
         self.user = user
         self.password = password
         self.version = version
-        self._opened = "" if isinstance(qb, FakeQuickBooks) else next(iter(qb), "")
+        # one company (anything that handles requests) or a mapping of company files
+        self._many = isinstance(qb, Mapping)
+        self._opened = next(iter(qb), "") if self._many else ""
 
     def _open(self, path: str) -> FakeQuickBooks | None:
         """The company QuickBooks works in when told to open ``path`` ("" = the open one)."""
-        if isinstance(self.qb, FakeQuickBooks):
+        if not self._many:
             return self.qb if not path or path.casefold() == self.qb.company_file.casefold() else None
         key = next((k for k in self.qb if k.casefold() == (path or self._opened).casefold()), None)
         if key is None:
