@@ -9,10 +9,11 @@ are therefore BLAKE2b digests of a text key that qbrecon builds itself (never
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import schema as S
 
@@ -117,29 +118,60 @@ _GOLDEN = _U64(0x9E3779B97F4A7C15)
 _MIX1 = _U64(0xBF58476D1CE4E5B9)
 _MIX2 = _U64(0x94D049BB133111EB)
 _HEX = np.array([f"{i:02x}" for i in range(256)], dtype="<U2")
+_HEX_BYTES = np.array([f"{i:02x}".encode() for i in range(256)], dtype="S2")
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 finalizer, elementwise on uint64 (wrapping arithmetic)."""
+    """The splitmix64 finalizer, elementwise on uint64 (wrapping arithmetic); a new array."""
+    return _mix64_inplace(x.astype(np.uint64, copy=True))
+
+
+def _mix64_inplace(x: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
+    """:func:`_mix64` overwriting ``x`` (and using ``tmp``, if given, as scratch space):
+    the same values without a temporary array per step, which matters on a million rows."""
+    if tmp is None:
+        tmp = np.empty_like(x)
     with np.errstate(over="ignore"):
-        x = x + _GOLDEN
-        x = (x ^ (x >> _U64(30))) * _MIX1
-        x = (x ^ (x >> _U64(27))) * _MIX2
-    return x ^ (x >> _U64(31))
+        np.add(x, _GOLDEN, out=x)
+        np.right_shift(x, _U64(30), out=tmp)
+        np.bitwise_xor(x, tmp, out=x)
+        np.multiply(x, _MIX1, out=x)
+        np.right_shift(x, _U64(27), out=tmp)
+        np.bitwise_xor(x, tmp, out=x)
+        np.multiply(x, _MIX2, out=x)
+        np.right_shift(x, _U64(31), out=tmp)
+        np.bitwise_xor(x, tmp, out=x)
+    return x
 
 
 def _text_hashes(texts: Sequence[str]) -> np.ndarray:
+    """The first 8 bytes of each text's BLAKE2b digest, read as a little-endian uint64."""
     b2 = hashlib.blake2b
-    return np.fromiter(
-        (int.from_bytes(b2(t.encode("utf-8"), digest_size=8).digest(), "little") for t in texts),
-        dtype=np.uint64,
-        count=len(texts),
-    )
+    joined = b"".join([b2(t.encode("utf-8"), digest_size=8).digest() for t in texts])
+    return np.frombuffer(joined, dtype="<u8").astype(np.uint64)
 
 
-def _column_hashes(s: pd.Series) -> np.ndarray:
-    """One uint64 per value of ``s``, from the value alone (missing values hash alike)."""
+def _factorized_text_hashes(codes: np.ndarray, uniques: Sequence[object]) -> np.ndarray:
+    """Per-row text hashes from a factorization (code -1, a missing value, hashes as "")."""
+    hashes = _text_hashes([str(u) for u in uniques] + [""])
+    # code -1 takes the last hash: that of ""
+    return hashes.take(codes)
+
+
+def _column_hashes(
+    s: pd.Series, factorized: tuple[np.ndarray, Sequence[object]] | None = None
+) -> np.ndarray:
+    """One uint64 per value of ``s``, from the value alone (missing values hash alike).
+
+    ``factorized`` (codes and distinct values of ``s``, as :func:`pandas.factorize` gives
+    them) saves factorizing a text column again when the caller already has it.
+    """
+    if factorized is not None:
+        return _factorized_text_hashes(*factorized)
     kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else None
+    if isinstance(s.dtype, pd.StringDtype):
+        # missing text hashes as "" (the code -1 that factorize gives it)
+        return _factorized_text_hashes(*pd.factorize(s, use_na_sentinel=True))
     missing = s.isna().to_numpy(dtype=bool)
     if kind in ("M", "m"):
         unit = "datetime64[ns]" if kind == "M" else "timedelta64[ns]"
@@ -162,12 +194,48 @@ def _column_hashes(s: pd.Series) -> np.ndarray:
     return out
 
 
+def row_hashes(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    factorized: Mapping[str, tuple[np.ndarray, Sequence[object]]] | None = None,
+) -> np.ndarray:
+    """The 64-bit digest behind :func:`row_fingerprints`, one uint64 per row.
+
+    ``factorized`` maps text columns to their factorization (codes, distinct values)
+    where the caller has one already; missing text must have the code -1.
+    """
+    factorized = factorized or {}
+    h = np.full(len(df), _U64(0x5142524543304E31), dtype=np.uint64)  # "QBRECON1"
+    tmp = np.empty_like(h)
+    for i, col in enumerate(columns):
+        c = _column_hashes(df[col], factorized.get(col))
+        with np.errstate(over="ignore"):
+            np.add(c, _U64(i + 1), out=c)
+        np.bitwise_xor(h, _mix64_inplace(c, tmp), out=h)
+        _mix64_inplace(h, tmp)
+    return h
+
+
+def hex_digests(h: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """uint64 digests as 16 lower-case hex characters each (big-endian), a text array."""
+    n = len(h)
+    as_bytes = h.astype(">u8").view(np.uint8).reshape(n, 8)
+    if _string_storage() == "pyarrow":
+        # the characters of every digest side by side are the whole text buffer: hand it to
+        # Arrow as is rather than building a million Python strings
+        data = np.ascontiguousarray(_HEX_BYTES[as_bytes]).view(np.uint8)
+        offsets = np.arange(0, 16 * n + 1, 16, dtype=np.int64)
+        arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+        return pd.arrays.ArrowStringArray(arr)
+    hexes = np.ascontiguousarray(_HEX[as_bytes]).view("<U16").ravel()
+    return pd.array(hexes, dtype=S.STRING)
+
+
+def _string_storage() -> str:
+    return pd.api.types.pandas_dtype(S.STRING).storage
+
+
 def row_fingerprints(df: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     """A stable 16-hex-character digest per row of ``df[columns]`` (see :func:`entry_fingerprints`)."""
-    h = np.full(len(df), _U64(0x5142524543304E31), dtype=np.uint64)  # "QBRECON1"
-    for i, col in enumerate(columns):
-        with np.errstate(over="ignore"):
-            h = _mix64(h ^ _mix64(_column_hashes(df[col]) + _U64(i + 1)))
-    as_bytes = h.astype(">u8").view(np.uint8).reshape(len(df), 8)
-    hexes = np.ascontiguousarray(_HEX[as_bytes]).view("<U16").ravel()
-    return pd.Series(pd.array(hexes, dtype=S.STRING), index=df.index)
+    return pd.Series(hex_digests(row_hashes(df, columns)), index=df.index)
