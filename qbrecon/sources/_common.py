@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -131,18 +131,18 @@ class Ctx:
     def text(self, name: str) -> pd.Series:
         """Cleaned text: NFC, line breaks and tabs turned into spaces, ends trimmed.
 
-        Works on the distinct values only (columns repeat names endlessly)."""
+        Works on the distinct values (columns repeat names endlessly), with Arrow kernels.
+        """
         if not self.has(name):
             return pd.Series([""] * self.n, dtype=S.STRING)
-        codes, uniques = P._factorize(self.raw(name))
-        if pc.any(pc.match_substring_regex(uniques, r"[\r\n\t]")).as_py():
-            uniques = pc.utf8_trim_whitespace(pc.replace_substring_regex(uniques, r"[\r\n\t]+", " "))
-        if not pc.all(pc.string_is_ascii(uniques)).as_py():
-            uniques = pa.array(
-                [unicodedata.normalize("NFC", v) for v in uniques.to_pylist()], pa.string()
-            )
-        out = pc.take(uniques, pa.array(np.maximum(codes, 0)))
-        return pd.Series(pd.array(out, dtype=S.STRING))
+        enc = pc.dictionary_encode(_arrow_text(self.raw(name)))
+        d = enc.dictionary
+        if pc.any(pc.match_substring_regex(d, r"[\r\n\t]")).as_py():
+            d = pc.replace_substring_regex(d, r"[\r\n\t]+", " ")
+        d = pc.utf8_trim_whitespace(d)
+        if not pc.all(pc.string_is_ascii(d)).as_py():
+            d = pc.utf8_normalize(d, form="NFC")
+        return pd.Series(pd.array(pc.take(d, enc.indices), dtype=S.STRING))
 
     def bad(self, mask: np.ndarray, name: str, message: str) -> None:
         if mask.any():
@@ -309,10 +309,23 @@ def combine(dates: np.ndarray, seconds: np.ndarray, empty: np.ndarray) -> np.nda
     return np.where(empty | np.isnat(dates), np.datetime64("NaT", "ns"), out)
 
 
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """A text column as one Arrow string array, "" for missing values."""
+    arr = values.array
+    a = pa.array(arr) if hasattr(arr, "__arrow_array__") else pa.array(
+        values.astype(object).where(values.notna(), None).tolist(), pa.string())
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    if not (pa.types.is_string(a.type) or pa.types.is_large_string(a.type)):
+        a = pc.cast(a, pa.string())
+    return pc.fill_null(a, "")
+
+
 def _hash_codes(values: pd.Series, *, fold: bool) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the distinct values and an 8-hex digest per distinct value."""
-    codes, uniques = pd.factorize(values.astype(S.STRING).fillna(""), sort=False)
-    keys = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
+    enc = pc.dictionary_encode(_arrow_text(values))
+    codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    keys = pd.Series(enc.dictionary.to_pylist(), dtype=object)
     if fold:
         keys = keys.str.casefold().str.split().str.join(" ")
     return codes, np.asarray(digest(keys.tolist(), size=4), dtype=object)
@@ -323,7 +336,7 @@ def compose_ids(
     person: pd.Series,
     start: np.ndarray,
     date: np.ndarray,
-    what: pd.Series | None = None,
+    what: pd.Series | Callable[[], pd.Series] | None = None,
 ) -> pd.Series:
     """Entry ids that stay the same across repeated loads and re-exports.
 
@@ -337,42 +350,49 @@ def compose_ids(
     pcodes, phash = _hash_codes(person, fold=True)
     has_start = ~np.isnat(start)
     when = np.where(has_start, _stamp_int(start, with_time=True), _stamp_int(date, with_time=False))
-    if what is not None:
-        wcodes, whash = _hash_codes(what, fold=True)
+    if what is not None and not has_start.all():
+        wcodes, whash = _hash_codes(what() if callable(what) else what, fold=True)
         wcodes = np.where(has_start, -1, wcodes)
     else:
         wcodes, whash = np.full(n, -1), np.array([], dtype=object)
-    parts = pd.DataFrame({"p": pcodes, "t": when, "w": wcodes})
+    if (wcodes < 0).all() and len(phash) < (1 << 17):
+        # the usual case: who and when fit one int64 (when < 2**45), cheap to check
+        parts = pd.Series((pcodes.astype("int64") << 45) | when)
+    else:
+        parts = pd.DataFrame({"p": pcodes, "t": when, "w": wcodes})
     dup = parts.duplicated().to_numpy()
+    prefix = pa.array([f"{source}-{h}-" for h in phash], pa.string())
     key = pc.binary_join_element_wise(
-        source,
-        pc.take(pa.array(phash, pa.string()), pa.array(pcodes)),
-        pc.cast(pa.array(when), pa.string()),
-        "-",
-    )
+        pc.take(prefix, pa.array(pcodes)), pc.cast(pa.array(when), pa.string()), "")
     if len(whash):
         has_what = wcodes >= 0
         wtext = pc.take(pa.array(whash, pa.string()), pa.array(np.maximum(wcodes, 0)))
         key = pc.if_else(pa.array(has_what), pc.binary_join_element_wise(key, wtext, "-"), key)
     if dup.any():
-        occurrence = parts.groupby(["p", "t", "w"], sort=False).cumcount().to_numpy()
+        by = parts if isinstance(parts, pd.Series) else [parts[c] for c in parts.columns]
+        occurrence = parts.groupby(by, sort=False).cumcount().to_numpy()
         numbered = pc.binary_join_element_wise(key, pc.cast(pa.array(occurrence + 1), pa.string()), "-")
         key = pc.if_else(pa.array(occurrence > 0), numbered, key)
     return pd.Series(pd.array(key, dtype=S.STRING))
 
 
 def _stamp_int(values: np.ndarray, *, with_time: bool) -> np.ndarray:
-    """YYYYMMDD or YYYYMMDDHHMMSS as int64 (0 where NaT)."""
-    idx = pd.DatetimeIndex(values)
+    """YYYYMMDD or YYYYMMDDHHMMSS as int64 (0 where NaT), by calendar arithmetic on the
+    distinct days (cheap: an export spans few of them)."""
     nat = np.isnat(values)
-
-    def part(x) -> np.ndarray:
-        return np.nan_to_num(np.asarray(x, dtype="float64")).astype("int64")
-
-    v = part(idx.year) * 10_000 + part(idx.month) * 100 + part(idx.day)
+    v = np.where(nat, np.datetime64(0, "ns"), values).astype("datetime64[ns]")
+    days = v.astype("datetime64[D]")
+    codes, uniq = pd.factorize(days)
+    uniq = np.asarray(uniq, dtype="datetime64[D]")
+    months = uniq.astype("datetime64[M]")
+    ymd = ((months.astype("datetime64[Y]").astype("int64") + 1970) * 10_000
+           + (months.astype("int64") % 12 + 1) * 100
+           + (uniq - months).astype("int64") + 1)
+    out = ymd[codes]
     if with_time:
-        v = v * 1_000_000 + part(idx.hour) * 10_000 + part(idx.minute) * 100 + part(idx.second)
-    return np.where(nat, 0, v)
+        secs = (v - days).astype("timedelta64[s]").astype("int64")
+        out = out * 1_000_000 + secs // 3600 * 10_000 + secs % 3600 // 60 * 100 + secs % 60
+    return np.where(nat, 0, out)
 
 
 def canonical(
@@ -402,9 +422,11 @@ def canonical(
         return s.reset_index(drop=True).astype(S.STRING).fillna("")
 
     if approved is None:
-        approved_arr = pd.array([pd.NA] * n, dtype="boolean")
+        approved_arr = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
     else:
-        approved_arr = pd.array(approved, dtype="boolean")
+        known = ~np.asarray(pd.isna(approved), dtype=bool)
+        approved_arr = pd.arrays.BooleanArray(np.where(known, approved, False).astype(bool),
+                                              ~known)
     frame = pd.DataFrame(
         {
             S.ENTRY_ID: entry_id.reset_index(drop=True).astype(S.STRING),
@@ -482,9 +504,10 @@ def currency_in(ctx: Ctx, name: str) -> None:
         ctx.attrs["currency"] = col[col.rfind("(") + 1 : col.rfind(")")]
 
 
-def what_of(ctx: Ctx) -> pd.Series:
-    """client:project:task, the "what" of an entry in ids built without a clock time."""
-    return ctx.text("client") + ":" + ctx.text("project") + ":" + ctx.text("task")
+def what_of(ctx: Ctx) -> Callable[[], pd.Series]:
+    """client:project:task, the "what" of an entry in ids built without a clock time
+    (built only when some entry has no clock time)."""
+    return lambda: ctx.text("client") + ":" + ctx.text("project") + ":" + ctx.text("task")
 
 
 def bool_column(parsed: P.Parsed, *, default: bool) -> np.ndarray:
