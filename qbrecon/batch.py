@@ -81,7 +81,10 @@ def build_batch(report: Report | pd.DataFrame) -> pd.DataFrame:
             S.ITEM_ID: clean[S.ITEM_ID],
             S.HOURS: hours.astype("int64"),
             S.MINUTES: minutes.astype("int64"),
-            S.BILLABLE_STATUS: np.where(billable, "Billable", "NotBillable"),
+            # the two texts converted once, then taken per row
+            S.BILLABLE_STATUS: pd.array(["NotBillable", "Billable"], dtype=S.STRING).take(
+                billable.astype(np.intp)
+            ),
             S.HOURLY_RATE: clean[S.BILLABLE_RATE].where(billable),
             S.DESCRIPTION: clean[S.DESCRIPTION],
             S.NAME_OF: clean[S.NAME_OF].where(clean[S.NAME_OF] != "", "Employee"),

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import schema as S
+from ._arrow import string_storage, to_text
 
 _SEP = "\x1f"  # unit separator: cannot occur in any tracker field we keep
 
@@ -173,9 +174,10 @@ def _column_hashes(
         # missing text hashes as "" (the code -1 that factorize gives it)
         return _factorized_text_hashes(*pd.factorize(s, use_na_sentinel=True))
     missing = s.isna().to_numpy(dtype=bool)
+    # each branch makes a new array of values, which the mixer then overwrites
     if kind in ("M", "m"):
         unit = "datetime64[ns]" if kind == "M" else "timedelta64[ns]"
-        secs = s.astype(unit).to_numpy().astype("int64") // 1_000_000_000
+        secs = s.astype(unit).to_numpy().view("int64") // 1_000_000_000
         values = secs.view(np.uint64)
     elif kind == "b" or str(s.dtype) == "boolean":
         values = s.to_numpy(dtype="float64", na_value=0.0).astype(np.uint64)
@@ -189,8 +191,9 @@ def _column_hashes(
         codes, uniques = pd.factorize(s.fillna("") if missing.any() else s)
         return _text_hashes([str(u) for u in uniques]).take(codes)
     # a missing number hashes differently from every value: flip it through the mixer twice
-    out = _mix64(values)
-    out[missing] = _mix64(_mix64(np.zeros(int(missing.sum()), dtype=np.uint64) + _U64(1)))
+    out = _mix64_inplace(values)
+    if missing.any():
+        out[missing] = _mix64(_mix64(np.zeros(int(missing.sum()), dtype=np.uint64) + _U64(1)))
     return out
 
 
@@ -221,19 +224,15 @@ def hex_digests(h: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """uint64 digests as 16 lower-case hex characters each (big-endian), a text array."""
     n = len(h)
     as_bytes = h.astype(">u8").view(np.uint8).reshape(n, 8)
-    if _string_storage() == "pyarrow":
+    if string_storage() == "pyarrow":
         # the characters of every digest side by side are the whole text buffer: hand it to
         # Arrow as is rather than building a million Python strings
         data = np.ascontiguousarray(_HEX_BYTES[as_bytes]).view(np.uint8)
         offsets = np.arange(0, 16 * n + 1, 16, dtype=np.int64)
         arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
-        return pd.arrays.ArrowStringArray(arr)
+        return to_text(arr)
     hexes = np.ascontiguousarray(_HEX[as_bytes]).view("<U16").ravel()
     return pd.array(hexes, dtype=S.STRING)
-
-
-def _string_storage() -> str:
-    return pd.api.types.pandas_dtype(S.STRING).storage
 
 
 def row_fingerprints(df: pd.DataFrame, columns: Sequence[str]) -> pd.Series:

@@ -42,7 +42,7 @@ import logging
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -51,10 +51,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from . import _arrow
 from . import schema as S
 from .errors import InputError, Problem, SettingsError
-from .ids import entry_fingerprints
+from .ids import FINGERPRINT_COLUMNS, hex_digests, row_hashes
 from .mapping import check_mapping, customer_source_names, normalize_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -276,18 +278,40 @@ def _quoted(s: pd.Series) -> pd.Series:
     return "'" + s.astype(S.STRING) + "'"
 
 
+def _constant_text(text: str, n: int) -> pd.api.extensions.ExtensionArray:
+    """``n`` times the same text (converted once, then repeated)."""
+    return pd.array([text], dtype=S.STRING).take(np.zeros(n, dtype=np.intp))
+
+
+class _Rows:
+    """The failing rows of the working frame, read column by column.
+
+    Message builders index it like a frame (``sub[S.CLIENT]``, ``sub.index``); only the
+    columns they read are taken, never the whole wide frame.
+    """
+
+    def __init__(self, w: pd.DataFrame, mask: np.ndarray):
+        self._w = w
+        self._mask = mask
+        self.index = w.index[mask]
+
+    def __getitem__(self, column: str) -> pd.Series:
+        return self._w[column][self._mask]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
 def _messages(w: pd.DataFrame, mask: np.ndarray, text: str | pd.Series | Callable) -> pd.Series:
     """The message of each failing row, indexed by row; ``text`` is a constant, a Series
     over all rows, or a function building the messages from the failing rows only."""
     idx = w.index[mask]
     if isinstance(text, str):
-        return pd.Series(
-            pd.array([text], dtype=S.STRING).take(np.zeros(len(idx), dtype=np.intp)), index=idx
-        )
+        return pd.Series(_constant_text(text, len(idx)), index=idx)
     if callable(text):
         if not len(idx):
             return pd.Series([], index=idx, dtype=S.STRING)
-        return text(w.loc[idx]).astype(S.STRING)
+        return text(_Rows(w, mask)).astype(S.STRING)
     return text.loc[idx].astype(S.STRING)
 
 
@@ -359,10 +383,10 @@ class TooLong(Rule):
 
     def check(self, ctx):
         w = ctx.w
-        mask = _flag(w[S.DURATION_ROUNDED] > self.limit)
+        mask = w[S.DURATION_ROUNDED].to_numpy() > np.timedelta64(self.limit.value, "ns")
         if not mask.any():
             return _messages(w, mask, "")
-        sub = w.loc[mask]
+        sub = _Rows(w, mask)
         rounded = _format_durations(sub[S.DURATION_ROUNDED])
         raw = _format_durations(sub[S.DURATION])
         lasts = "lasts " + rounded
@@ -380,10 +404,11 @@ class ZeroDuration(Rule):
 
     def check(self, ctx):
         w = ctx.w
-        mask = _flag(w[S.DURATION_ROUNDED].fillna(pd.Timedelta(0)) <= pd.Timedelta(0))
+        rounded = w[S.DURATION_ROUNDED].to_numpy()
+        mask = np.isnat(rounded) | (rounded <= np.timedelta64(0, "ns"))
         if not mask.any():
             return _messages(w, mask, "")
-        sub = w.loc[mask]
+        sub = _Rows(w, mask)
         raw = sub[S.DURATION]
         text = "lasts " + _format_durations(raw) + ", which rounds to 0:00"
         text = text.where(_flag(raw > pd.Timedelta(0)), "lasts " + _format_durations(raw))
@@ -401,8 +426,7 @@ class NoEmployeeMatch(Rule):
     summary = "the user must be mapped to a QuickBooks employee or vendor"
 
     def check(self, ctx):
-        why = ctx.people.unmatched
-        return _messages(ctx.w, (why != "").to_numpy(), why)
+        return ctx.people.messages(ctx.w, "unmatched", ctx.people.has("unmatched"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -411,11 +435,11 @@ class NoCustomerMatch(Rule):
     summary = "the entry's client/project must be mapped to a QuickBooks customer"
 
     def check(self, ctx):
-        why = ctx.customers.unmatched
+        c = ctx.customers
         # a name the mapping says has no customer ("Internal") is fine on non-billable time:
         # QuickBooks takes time without a customer unless it is billable
-        mask = (why != "").to_numpy() & ~(ctx.customers.declined & ~ctx.billable)
-        return _messages(ctx.w, mask, why)
+        mask = c.has("unmatched") & ~(c.declined[c.codes] & ~ctx.billable)
+        return c.messages(ctx.w, "unmatched", mask)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -425,7 +449,8 @@ class NoServiceItem(Rule):
 
     def check(self, ctx):
         w = ctx.w
-        mask = ctx.billable & (w[S.ITEM_ID] == "").to_numpy() & (w[S.ITEM_NAME] == "").to_numpy()
+        items = ctx.items
+        mask = ctx.billable & ((items.qb_id == "") & (items.qb_name == ""))[items.codes]
 
         def text(sub):
             named = (
@@ -447,7 +472,7 @@ class MissingRecord(Rule):
     summary = "a mapped QuickBooks id must exist in the QuickBooks lists"
 
     def check(self, ctx):
-        return _joined(ctx.w, [ctx.people.missing, ctx.customers.missing, ctx.items.missing])
+        return _joined(ctx.w, [ctx.people, ctx.customers, ctx.items], "missing")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -456,20 +481,24 @@ class InactiveRecord(Rule):
     summary = "time cannot go to an inactive QuickBooks employee, vendor, customer or item"
 
     def check(self, ctx):
-        return _joined(ctx.w, [ctx.people.inactive, ctx.customers.inactive, ctx.items.inactive])
+        return _joined(ctx.w, [ctx.people, ctx.customers, ctx.items], "inactive")
 
 
-def _joined(w: pd.DataFrame, parts: list[pd.Series]) -> pd.Series:
+def _joined(w: pd.DataFrame, parts: list[_Resolved], answer: str) -> pd.Series:
+    """The rows where any lookup gave ``answer`` text, with the texts joined by "; "."""
     mask = np.zeros(len(w), dtype=bool)
     for p in parts:
-        mask |= (p != "").to_numpy()
+        mask |= p.has(answer)
     if not mask.any():
         return _messages(w, mask, "")
-    out = None
+    # a message depends only on the combination of names: build each combination's once
+    combo = np.zeros(int(mask.sum()), dtype=np.int64)
     for p in parts:
-        p = p.loc[mask]
-        out = p if out is None else out.where(p == "", out.where(out == "", out + "; ") + p)
-    return out.astype(S.STRING)
+        combo = pd.factorize(combo * max(len(p.qb_id), 1) + p.codes[mask])[0]
+    _, first = np.unique(combo, return_index=True)
+    answers = [getattr(p, answer)[p.codes[mask][first]] for p in parts]
+    texts = ["; ".join(t for t in said if t) for said in zip(*answers, strict=True)]
+    return pd.Series(pd.array(texts, dtype=S.STRING).take(combo), index=w.index[mask])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -544,7 +573,10 @@ class DescriptionTooLong(Rule):
 
     def check(self, ctx):
         w = ctx.w
-        mask = _flag(w[S.DESCRIPTION].str.len() > self.limit)
+        codes, texts = ctx.factorized[S.DESCRIPTION]
+        # lengths of the distinct texts; the last, for a missing one (code -1), is none
+        lengths = np.append(pd.Series(texts, dtype=S.STRING).str.len().to_numpy(), 0)
+        mask = lengths[codes] > self.limit
 
         def text(sub):
             length = sub[S.DESCRIPTION].str.len().map("{:,}".format)
@@ -589,7 +621,7 @@ class Overlap(Rule):
     severity: str = "warning"
 
     def check(self, ctx):
-        return _overlaps(ctx.w)
+        return _overlaps(ctx.w, ctx.people.codes)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1125,16 +1157,45 @@ def split_entries(
 # ======================================================================== resolution
 @dataclass
 class _Resolved:
-    """Per-row results of looking one kind of name up in the mapping and the lists."""
+    """The answers of looking one kind of name up in the mapping and the lists.
 
-    key: pd.Series
-    qb_id: pd.Series
-    qb_name: pd.Series
-    qb_type: pd.Series
-    unmatched: pd.Series  # why the name is not mapped ("" when it is, or needs no mapping)
-    missing: pd.Series  # mapped to an id the lists lack
-    inactive: pd.Series  # mapped to an inactive record
+    Each distinct name is looked up once: the answers are arrays over the distinct
+    names, and ``codes`` says which distinct name each row has.
+    """
+
+    codes: np.ndarray  # per row: the index of its name in the arrays below
+    qb_id: np.ndarray
+    qb_name: np.ndarray
+    qb_type: np.ndarray
+    unmatched: np.ndarray  # why the name is not mapped ("" when it is, or needs no mapping)
+    missing: np.ndarray  # mapped to an id the lists lack
+    inactive: np.ndarray  # mapped to an inactive record
     declined: np.ndarray  # the mapping says outright that the name has no QuickBooks record
+
+    @property
+    def name_of(self) -> np.ndarray:
+        """The list a person's record is on: its qb_type, else "Employee"; "" when unmapped."""
+        out = np.empty(len(self.qb_id), dtype=object)
+        out[:] = [
+            (t or "Employee") if i else "" for i, t in zip(self.qb_id, self.qb_type, strict=True)
+        ]
+        return out
+
+    def has(self, answer: str) -> np.ndarray:
+        """Per row: whether the ``answer`` text (e.g. "unmatched") is non-empty."""
+        return (getattr(self, answer) != "")[self.codes]
+
+    def spread(self, answer: str, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        """The ``answer`` for each of ``codes`` (some rows' :attr:`codes`) as text: each
+        distinct answer is converted once, then taken per row."""
+        values = getattr(self, answer)
+        if not len(values):
+            return pd.array([""] * len(codes), dtype=S.STRING)
+        return pd.array(values.tolist(), dtype=S.STRING).take(codes)
+
+    def messages(self, w: pd.DataFrame, answer: str, mask: np.ndarray) -> pd.Series:
+        """The ``answer`` texts of the rows in ``mask``, indexed by row, as rules return them."""
+        return pd.Series(self.spread(answer, self.codes[mask]), index=w.index[mask])
 
 
 _KIND_WORDS = {"employee": "user", "customer": "customer", "item": "task"}
@@ -1156,7 +1217,8 @@ def _list_index(frames: list[tuple[str, pd.DataFrame]]) -> dict[str, list[tuple[
 
 
 def _resolve(
-    keys: pd.Series,
+    codes: np.ndarray,
+    names: Sequence[object],
     kind: str,
     table: dict[str, tuple[str, str, str]],
     records: dict[str, list[tuple[str, str, bool]]] | None,
@@ -1165,14 +1227,13 @@ def _resolve(
     required: bool,
     default: tuple[str, str, str, bool] | None = None,
 ) -> _Resolved:
-    """Look each distinct key up once, then spread the answers over the rows."""
-    codes, uniques = pd.factorize(keys.fillna(""))
+    """Look each distinct name up once; ``codes`` gives each row's name in ``names``."""
     word = _KIND_WORDS[kind]
     cols: dict[str, list[str]] = {
         c: [] for c in ("id", "name", "type", "unmatched", "missing", "inactive")
     }
     declined: list[bool] = []
-    for u in uniques:
+    for u in names:
         u = str(u)
         qb_id = name = qb_type = unmatched = missing = inactive = ""
         hit = table.get(normalize_key(u)) if u else None
@@ -1214,27 +1275,38 @@ def _resolve(
         cols["inactive"].append(inactive)
         declined.append(hit is not None and not hit[0])
 
-    def spread(values: list[str]) -> pd.Series:
-        # convert the few distinct answers once, then take them per row (no per-row objects)
-        if not values:
-            return pd.Series(pd.array([""] * len(codes), dtype=S.STRING), index=keys.index)
-        if not any(values):
-            return pd.Series(
-                pd.array([""], dtype=S.STRING).take(np.zeros(len(codes), dtype=np.intp)),
-                index=keys.index,
-            )
-        return pd.Series(pd.array(values, dtype=S.STRING).take(codes), index=keys.index)
+    def answers(values: list[str]) -> np.ndarray:
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
 
     return _Resolved(
-        keys,
-        spread(cols["id"]),
-        spread(cols["name"]),
-        spread(cols["type"]),
-        spread(cols["unmatched"]),
-        spread(cols["missing"]),
-        spread(cols["inactive"]),
-        np.asarray(declined, dtype=bool)[codes] if declined else np.zeros(len(codes), dtype=bool),
+        np.asarray(codes, dtype=np.intp),
+        answers(cols["id"]),
+        answers(cols["name"]),
+        answers(cols["type"]),
+        answers(cols["unmatched"]),
+        answers(cols["missing"]),
+        answers(cols["inactive"]),
+        np.asarray(declined, dtype=bool),
     )
+
+
+def _customer_names(w: pd.DataFrame) -> tuple[np.ndarray, pd.Series, dict]:
+    """Each row's customer key (:func:`~qbrecon.mapping.customer_source_names`) as codes
+    into the keys of the distinct client/project pairs, and the factorizations made."""
+    client_codes, clients = pd.factorize(w[S.CLIENT])
+    project_codes, projects = pd.factorize(w[S.PROJECT])
+    width = max(len(projects), 1)
+    pair_codes, pairs = pd.factorize(client_codes.astype(np.int64) * width + project_codes)
+    pairs = np.asarray(pairs, dtype=np.int64)
+    keys = customer_source_names(
+        pd.DataFrame(
+            {S.CLIENT: clients.take(pairs // width), S.PROJECT: projects.take(pairs % width)}
+        )
+    )
+    factorized = {S.CLIENT: (client_codes, clients), S.PROJECT: (project_codes, projects)}
+    return pair_codes, keys, factorized
 
 
 def _mapping_tables(mapping: pd.DataFrame) -> dict[str, dict[str, tuple[str, str, str]]]:
@@ -1265,8 +1337,13 @@ def _default_item(name: str | None, lists: QBLists | None) -> tuple[str, str, st
 
 
 # ============================================================================ ledger
-def _held_entries(ledger: Ledger | str | os.PathLike[str], w: pd.DataFrame) -> pd.DataFrame:
-    """Entries of ``w`` that a ledger holds (queued, pending or sent), one row per entry."""
+def _held_entries(
+    ledger: Ledger | str | os.PathLike[str], w: pd.DataFrame, hashes: np.ndarray
+) -> pd.DataFrame:
+    """Entries of ``w`` that a ledger holds (queued, pending or sent), one row per entry.
+
+    ``hashes`` are the rows' fingerprint digests (:func:`~qbrecon.ids.row_hashes`).
+    """
     from .ledger import Ledger
 
     cols = ["pos", "changed", "message"]
@@ -1289,9 +1366,9 @@ def _held_entries(ledger: Ledger | str | os.PathLike[str], w: pd.DataFrame) -> p
     status = status.sort_values("updated_at", ascending=False, kind="stable")
     pos = pd.Index(w[S.ENTRY_ID]).get_indexer(status[S.ENTRY_ID])
     status = status.assign(pos=pos)[pos >= 0]
-    current = entry_fingerprints(w.iloc[status["pos"].to_numpy()])
+    current = np.asarray(hex_digests(hashes[status["pos"].to_numpy()]), dtype=object)
     recorded = status[S.FINGERPRINT]
-    status["differs"] = (recorded.notna() & (recorded.astype(str) != current.to_numpy())).to_numpy()
+    status["differs"] = (recorded.notna() & (recorded.astype(str) != current)).to_numpy()
     when = status["updated_at"].astype(str).str.slice(0, 16).str.replace("T", " ") + " UTC"
     qb = status["external_id"].astype(object).where(status["external_id"].notna(), None)
     where = status["target"].astype(str) + " (" + status["state"].astype(str) + " " + when
@@ -1322,55 +1399,137 @@ _HELD_VERBS = {
 
 
 # ============================================================================ overlaps
-def _overlaps(w: pd.DataFrame) -> pd.Series:
+def _overlaps(w: pd.DataFrame, user_codes: np.ndarray) -> pd.Series:
+    """The entries that overlap another entry of the same user (``user_codes``: each row's
+    user, factorized), each with the entry it overlaps, when that one ran, and by how much.
+
+    Ordered by user, start and end, an entry overlaps when it starts before the latest end
+    among the user's earlier entries; it is paired with the entry that set that end. Both
+    entries of a pair are reported; an entry in several pairs is reported once, with the
+    entry it follows if there is one, else with the first entry that follows it.
+    """
+    n = len(w)
+    start_ns = w[S.START].to_numpy().view("int64")
+    end_ns = w[S.END].to_numpy().view("int64")
     usable = (
         (w[S.START].notna() & w[S.END].notna()).to_numpy()
-        & _flag(w[S.END] > w[S.START])
+        & (end_ns > start_ns)
         & (w[S.USER] != "").to_numpy()
     )
     if usable.sum() < 2:
-        return _messages(w, np.zeros(len(w), bool), "")
-    where = np.flatnonzero(usable)
-    codes = pd.factorize(w[S.USER].array.take(where))[0]
-    starts = w[S.START].to_numpy().astype("int64")[where]
-    ends = w[S.END].to_numpy().astype("int64")[where]
-    order = np.lexsort((ends, starts, codes))  # by user, then start, then end
-    where, group, starts, ends = where[order], codes[order], starts[order], ends[order]
+        return _messages(w, np.zeros(n, bool), "")
+    if usable.all():
+        where, group, starts, ends = np.arange(n), user_codes, start_ns, end_ns
+    else:
+        where = np.flatnonzero(usable)
+        group, starts, ends = user_codes[where], start_ns[where], end_ns[where]
+    where, group, starts, ends = _by_user_and_time(where, group, starts, ends)
     m = len(where)
     new_group = np.r_[True, group[1:] != group[:-1]]
-    # the latest end so far within the user's entries, and which entry set it
+    # the latest end so far within the user's entries, and which entry set it (a user's
+    # first entry always sets one, so carrying the last setter forward stays in the user)
     running = pd.Series(ends).groupby(group).cummax().to_numpy()
-    setter = pd.Series(np.where(ends == running, np.arange(m), np.nan)).groupby(group).ffill()
-    setter = setter.to_numpy()
+    setter = np.maximum.accumulate(np.where(ends == running, np.arange(m), 0))
     prev_max = np.r_[np.iinfo(np.int64).min, running[:-1]]
     prev_setter = np.r_[-1, setter[:-1]]
     hit = ~new_group & (starts < prev_max)
     if not hit.any():
-        return _messages(w, np.zeros(len(w), bool), "")
+        return _messages(w, np.zeros(n, bool), "")
     later = np.flatnonzero(hit)
     partner = prev_setter[later].astype(np.intp)
     overlap_ns = np.minimum(ends[later], prev_max[later]) - starts[later]
-    amount = _format_durations(pd.Series(overlap_ns.astype("timedelta64[ns]")))
 
-    def described(k: np.ndarray) -> pd.Series:
-        # text only for the rows involved: formatting every row would dominate big inputs
-        start = np.datetime_as_string(starts[k].view("datetime64[ns]").astype("datetime64[m]"))
-        end = np.datetime_as_string(ends[k].view("datetime64[ns]").astype("datetime64[m]"))
-        ids = pd.Series(w[S.ENTRY_ID].array.take(where[k]), dtype=S.STRING)
-        start_text = pd.Series(np.char.replace(start, "T", " "), dtype=S.STRING)
-        end_text = pd.Series(np.char.replace(end, "T", " "), dtype=S.STRING)
-        same_day = (start_text.str.slice(0, 10) == end_text.str.slice(0, 10)).to_numpy()
-        end_text = end_text.where(~same_day, end_text.str.slice(11, 16))
-        return "overlaps entry " + ids + " (" + start_text + "–" + end_text + ") by "
+    # each entry that follows another names it; an entry followed (and following none)
+    # names the first entry that follows it: partners come in order (the setter only
+    # moves forward), so an entry's first pair is where its run of pairs begins
+    other = np.full(m, -1, dtype=np.intp)  # by sorted position: the entry its message names
+    amount = np.zeros(m, dtype=np.int64)
+    other[later] = partner
+    amount[later] = overlap_ns
+    first = np.r_[True, partner[1:] != partner[:-1]]
+    first &= other[partner] < 0
+    other[partner[first]] = later[first]
+    amount[partner[first]] = overlap_ns[first]
+    # back to row order
+    named = np.full(n, -1, dtype=np.intp)
+    named[where] = other
+    rows = np.flatnonzero(named >= 0)
+    other = named[rows]
+    by_row = np.zeros(n, dtype=np.int64)
+    by_row[where] = amount
+    return pd.Series(
+        _overlap_texts(w[S.ENTRY_ID], where[other], starts[other], ends[other], by_row[rows]),
+        index=w.index[rows],
+    )
 
-    out = pd.concat(
+
+def _by_user_and_time(
+    where: np.ndarray, group: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The four arrays in the order ``np.lexsort((ends, starts, group))`` gives; as they
+    are when already in that order (exports usually list a user's entries in time order)."""
+    same = group[1:] == group[:-1]
+    in_order = (
+        (group[1:] > group[:-1])
+        | (same & (starts[1:] > starts[:-1]))
+        | (same & (starts[1:] == starts[:-1]) & (ends[1:] >= ends[:-1]))
+    )
+    if in_order.all():
+        return where, group, starts, ends
+    # two stable sorts, by start then by user (a radix sort when users are few)
+    by_start = np.argsort(starts, kind="stable")
+    g = group[by_start]
+    if g.max() < np.iinfo(np.int16).max:
+        g = g.astype(np.int16)
+    order = by_start[np.argsort(g, kind="stable")]
+    g, s, e = group.take(order), starts.take(order), ends.take(order)
+    # a user's entries starting at the same time are in input order: put each such run
+    # in order of end (stable, as lexsort does), leaving every other row where it is
+    tie = (g[1:] == g[:-1]) & (s[1:] == s[:-1])
+    if (tie & (e[1:] < e[:-1])).any():
+        in_run = np.r_[tie, False] | np.r_[False, tie]
+        pos = np.flatnonzero(in_run)
+        run = np.cumsum(np.r_[True, ~tie])[pos]
+        order[pos] = order[pos[np.lexsort((e[pos], run))]]
+        e[pos] = ends.take(order[pos])
+    return where.take(order), g, s, e
+
+
+_CLOCK = [f"{h:02d}:{m:02d}" for h in range(24) for m in range(60)]
+
+
+def _overlap_texts(
+    ids: pd.Series, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, amount: np.ndarray
+) -> pd.api.extensions.ExtensionArray:
+    """``overlaps entry <id> (<start>–<end>) by <amount>`` naming the entry at each of
+    ``rows`` (its start and end in ns, to the minute; the end's date only when it differs
+    from the start's), built from the distinct days and amounts and joined by Arrow."""
+    start_min = starts.view("datetime64[ns]").astype("datetime64[m]").astype(np.int64)
+    end_min = ends.view("datetime64[ns]").astype("datetime64[m]").astype(np.int64)
+    start_day, start_clock = np.divmod(start_min, 1440)
+    end_day, end_clock = np.divmod(end_min, 1440)
+    k = len(rows)
+    day_codes, days = pd.factorize(np.concatenate([start_day, end_day]))
+    day_texts = [d + " " for d in np.datetime_as_string(np.asarray(days).astype("datetime64[D]"))]
+    day_table = _arrow.table([*day_texts, ""])  # the last: no date on a same-day end
+    end_date = np.where(end_day == start_day, len(days), day_codes[k:])
+    amount_codes, amounts = pd.factorize(amount)
+    amount_texts = _format_durations(pd.Series(np.asarray(amounts).astype("timedelta64[ns]")))
+    clock = _arrow.table(_CLOCK)
+    return _arrow.join(
         [
-            pd.Series((described(partner) + amount).array, index=w.index[where[later]]),
-            pd.Series((described(later) + amount).array, index=w.index[where[partner]]),
+            "overlaps entry ",
+            _arrow.to_arrow(ids).take(pa.array(rows, type=pa.int64())),
+            " (",
+            _arrow.take(day_table, day_codes[:k]),
+            _arrow.take(clock, start_clock),
+            "–",
+            _arrow.take(day_table, end_date),
+            _arrow.take(clock, end_clock),
+            ") by ",
+            _arrow.take(_arrow.table(amount_texts.tolist()), amount_codes),
         ]
     )
-    out = out[~out.index.duplicated(keep="first")].sort_index()
-    return out.astype(S.STRING)
 
 
 # ============================================================================ validate
@@ -1395,11 +1554,22 @@ def _failures_frame(ids: pd.Series, applied, positions, rule_numbers, messages) 
     )
 
 
+def _rule_lists(errors: np.ndarray, applied: tuple[Rule, ...]) -> pd.api.extensions.ExtensionArray:
+    """``"rule, rule"`` per row from its bits of broken error-level rules (in report order)."""
+    codes, combos = pd.factorize(errors)
+    texts = [
+        ", ".join(r.id for number, r in enumerate(applied) if (int(c) >> number) & 1)
+        for c in combos
+    ]
+    return pd.array(texts, dtype=S.STRING).take(codes)
+
+
 class _Context:
     """What rules read: the working frame and the lookups made for it."""
 
-    def __init__(self, w, rules, people, customers, items, held):
+    def __init__(self, w, rules, people, customers, items, held, factorized):
         self.w = w
+        self.factorized = factorized  # text column -> (codes, distinct values)
         self.rules = rules
         self.people = people
         self.customers = customers
@@ -1415,12 +1585,14 @@ def _prepare_entries(entries: pd.DataFrame) -> pd.DataFrame:
         if w[col].hasnans:
             w[col] = w[col].fillna("")
     ids = w[S.ENTRY_ID]
+    empty = (ids == "").to_numpy(dtype=bool, na_value=True)
+    if not empty.any() and _arrow.all_distinct(ids):
+        return w
     problems = []
-    empty = ids.isna() | (ids.fillna("") == "")
-    for i in np.flatnonzero(empty.to_numpy()):
+    for i in np.flatnonzero(empty):
         problems.append(Problem("entry without an id", row=int(w[S.ROW].iat[i]), column=S.ENTRY_ID))
-    dup = ids.duplicated(keep=False) & ~empty
-    for i in np.flatnonzero(dup.to_numpy())[:200]:
+    dup = ids.duplicated(keep=False).to_numpy() & ~empty
+    for i in np.flatnonzero(dup)[:200]:
         problems.append(
             Problem(
                 "entry id occurs more than once",
@@ -1505,7 +1677,7 @@ def validate(
     elif S.SPLIT_FROM in w.columns:
         w[S.SPLIT_FROM] = w[S.SPLIT_FROM].astype(S.STRING).fillna("")
     else:
-        w[S.SPLIT_FROM] = pd.array([""] * len(w), dtype=S.STRING)
+        w[S.SPLIT_FROM] = _constant_text("", len(w))
     w[S.DURATION_ROUNDED] = round_durations(w[S.DURATION], rules.rounding)
 
     tables = _mapping_tables(mapping)
@@ -1523,8 +1695,17 @@ def validate(
         customer_label = "customer" if len(lists.customers) else ""
         item_records = _list_index([("Item", lists.items)])
         item_label = "item" if len(lists.items) else ""
+    # each distinct name is looked up once; the factorizations also serve the fingerprints
+    user_codes, users = pd.factorize(w[S.USER])
+    customer_codes, customer_keys, factorized = _customer_names(w)
+    task_codes, tasks = pd.factorize(w[S.TASK])
+    factorized[S.USER] = (user_codes, users)
+    factorized[S.TASK] = (task_codes, tasks)
+    for col in (S.EMAIL, S.DESCRIPTION):
+        factorized[col] = pd.factorize(w[col])
     people = _resolve(
-        w[S.USER],
+        user_codes,
+        users,
         "employee",
         tables["employee"],
         people_records,
@@ -1532,7 +1713,8 @@ def validate(
         required=True,
     )
     customers = _resolve(
-        customer_source_names(w),
+        customer_codes,
+        customer_keys,
         "customer",
         tables["customer"],
         customer_records,
@@ -1541,7 +1723,8 @@ def validate(
     )
     default = _default_item(rules.default_item, lists)
     items = _resolve(
-        w[S.TASK],
+        task_codes,
+        tasks,
         "item",
         tables["item"],
         item_records,
@@ -1550,28 +1733,19 @@ def validate(
         default=default,
     )
     if default is not None and not default[3]:
-        items.inactive = items.inactive.where(
+        items.inactive = np.where(
             (items.qb_id != default[0]) | (items.inactive != ""),
+            items.inactive,
             f"the default item '{default[1]}' (id {default[0]}) is inactive in QuickBooks",
-        )
+        ).astype(object)
 
-    w[S.EMPLOYEE_ID] = people.qb_id
-    w[S.EMPLOYEE_NAME] = people.qb_name
-    w[S.NAME_OF] = people.qb_type.where(people.qb_type != "", "Employee").where(
-        people.qb_id != "", ""
-    )
-    w[S.CUSTOMER_ID] = customers.qb_id
-    w[S.CUSTOMER_NAME] = customers.qb_name
-    w[S.ITEM_ID] = items.qb_id
-    w[S.ITEM_NAME] = items.qb_name
-
-    held = _held_entries(ledger, w) if ledger is not None else None
+    hashes = row_hashes(w, FINGERPRINT_COLUMNS, factorized=factorized)
+    held = _held_entries(ledger, w, hashes) if ledger is not None else None
     applied = rules.rules(lists=lists is not None, ledger=ledger is not None)
-    ctx = _Context(w, rules, people, customers, items, held)
+    ctx = _Context(w, rules, people, customers, items, held, factorized)
 
     n = len(w)
-    rejected_mask = np.zeros(n, dtype=bool)
-    failed = np.full(n, "", dtype=object)
+    errors = np.zeros(n, dtype=np.int64)  # per row: one bit per error-level rule it broke
     positions, rule_numbers, messages = [], [], []
     summary_rows = []
     hours = w[S.DURATION].dt.total_seconds().fillna(0).to_numpy() / 3600
@@ -1593,16 +1767,41 @@ def validate(
         rule_numbers.append(np.full(len(pos), number, dtype=np.int64))
         messages.append(msgs.reset_index(drop=True).astype(S.STRING))
         if rule.severity == "error":
-            rejected_mask[pos] = True
-            prev = failed[pos]
-            failed[pos] = np.where(prev == "", rule.id, prev + ", " + rule.id)
+            errors[pos] |= np.int64(1) << number
     failures = _failures_frame(w[S.ENTRY_ID], applied, positions, rule_numbers, messages)
 
-    w[S.FINGERPRINT] = entry_fingerprints(w)
+    rejected_mask = errors != 0
     order = [*S.ENTRY_COLUMNS, *S.VALIDATED_DTYPES, *extra_cols]
-    clean = w.loc[~rejected_mask, order].reset_index(drop=True)
-    rejected = w.loc[rejected_mask, order].reset_index(drop=True)
-    rejected[S.FAILED_RULES] = pd.array(failed[rejected_mask], dtype=S.STRING)
+    resolved = {
+        S.EMPLOYEE_ID: (people, "qb_id"),
+        S.EMPLOYEE_NAME: (people, "qb_name"),
+        S.NAME_OF: (people, "name_of"),
+        S.CUSTOMER_ID: (customers, "qb_id"),
+        S.CUSTOMER_NAME: (customers, "qb_name"),
+        S.ITEM_ID: (items, "qb_id"),
+        S.ITEM_NAME: (items, "qb_name"),
+    }
+
+    def rows(mask: np.ndarray) -> pd.DataFrame:
+        # column by column, taking only the selected rows (never the whole wide frame at
+        # once), with the looked-up names spread straight onto them
+        idx = np.flatnonzero(mask)
+        codes = {id(r): r.codes.take(idx) for r in (people, customers, items)}
+        cols: dict[str, Any] = {}
+        for c in order:
+            if c in resolved:
+                lookup, answer = resolved[c]
+                cols[c] = lookup.spread(answer, codes[id(lookup)])
+            elif c == S.FINGERPRINT:
+                cols[c] = hex_digests(hashes.take(idx))
+            else:
+                s = w[c]
+                cols[c] = (s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array).take(idx)
+        return pd.DataFrame(cols, columns=order, copy=False)
+
+    clean = rows(~rejected_mask)
+    rejected = rows(rejected_mask)
+    rejected[S.FAILED_RULES] = _rule_lists(errors[rejected_mask], applied)
     summary = pd.DataFrame(summary_rows, columns=[S.RULE, "name", S.SEVERITY, "entries", "hours"])
     log.info(
         "validated %d entries: %d clean, %d rejected, %d failures",
