@@ -344,6 +344,9 @@ def _webconnector_args(p: argparse.ArgumentParser) -> None:
                    help="minutes without a call before a session ticket expires")
     s.add_argument("--no-test-sync", action="store_true",
                    help="deliver from the first connection (no lists-only test sync)")
+    s.add_argument("--no-check-quickbooks", action="store_true",
+                   help="do not look for entries this ledger has no record of in QuickBooks "
+                        "before their first delivery (only if this ledger holds every earlier one)")
     h = sub.add_parser("hash-password", help="print a password hash for the users file",
                        description="Read a password (from standard input, or prompted) and print "
                                    "its salted hash, for password_hash in the users file.")
@@ -379,7 +382,8 @@ def _webconnector(args: argparse.Namespace) -> int:
     settings = WebConnectorSettings(default_service_item=args.default_item,
                                     chunk_size=args.chunk_size,
                                     ticket_ttl=args.ticket_minutes * 60,
-                                    test_sync=not args.no_test_sync)
+                                    test_sync=not args.no_test_sync,
+                                    check_quickbooks=not args.no_check_quickbooks)
     app = webconnector_app(ledger=args.ledger, users=read_users_file(args.users), settings=settings)
     server = make_wsgi_server(app, args.host, args.port, allow_remote=args.allow_remote)
     _out(f"qbrecon Web Connector service at {server_url(server, args.path)} "

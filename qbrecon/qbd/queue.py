@@ -53,6 +53,34 @@ def resolve_company_file(ledger: Ledger, company_file: str) -> str:
     return wanted
 
 
+def _held_elsewhere(led: Ledger, target: str, company: str, ids: pd.Series) -> pd.DataFrame:
+    """Per entry id: the state and a message for entries held (queued, pending, sent) for
+    another Desktop target that may be the same company file as ``company``."""
+    found = store.same_file_holds(led, target, company, ids)
+    if found.empty:
+        return pd.DataFrame({"state": pd.Series(dtype=object), "message": pd.Series(dtype=object)})
+    rank = found["state"].map({"sent": 0, "pending": 1, "queued": 2})
+    found = found.assign(rank=rank).sort_values(["entry_id", "rank"]).drop_duplicates("entry_id")
+    path = found["target"].str[4:]
+    there = ("QuickBooks Desktop (" + path.where(path != "", "the open company file") + ")")
+    went = found["open_file"].where(found["open_file"] != "", path)
+    sure = (went != "") & (company != "")
+    same = pd.Series(np.where(sure, "the same company file", "which may be the same company file"),
+                     index=found.index)
+    txn = (" as TxnID " + found["external_id"].astype(str)).where(found["external_id"].notna(), "")
+    text = pd.Series(np.select(
+        [found["state"] == "sent", found["state"] == "pending"],
+        [("already sent to " + went.where(went != "", "the open company file") + txn).to_numpy(
+            dtype=object),
+         ("on its way to " + there).to_numpy(dtype=object)],
+        default=("already queued for " + there).to_numpy(dtype=object)), index=found.index)
+    hint = ("; to enter it into another company file, queue it naming that file" if not company
+            else "; not queued again")
+    message = text + ", " + same + hint
+    return pd.DataFrame({"state": found["state"].to_numpy(), "message": message.to_numpy()},
+                        index=pd.Index(found["entry_id"].to_numpy(), name=S.ENTRY_ID))
+
+
 def check_batch(batch: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
     """The batch checked by :func:`qbrecon.batch.check_batch`, then for what QuickBooks
     Desktop needs on top, every problem listed at once.
@@ -149,7 +177,12 @@ def queue_for_desktop(
 
     Entries already queued, pending or sent for this company file are left as they are
     (never queued twice); entries that failed or were undone are queued again with a
-    new request id. Nothing is sent here: the next Web Connector session for the company
+    new request id. "This company file" is compared the way Windows compares paths
+    (case-insensitively, ``/`` as ``\\``, surrounding spaces ignored), and ``""``
+    (whichever file is open) may be any of them: an entry held for ``""`` is not queued
+    for a named file, nor one held for a named file for ``""`` (skipped, with a message
+    saying where it is held), unless the entry went through ``""`` into a file known to
+    be another one. To enter the same entries into two company files, name each file. Nothing is sent here: the next Web Connector session for the company
     file delivers what is queued.
 
     Args:
@@ -161,7 +194,8 @@ def queue_for_desktop(
 
     Returns:
         One row per batch entry: ``entry_id``, ``status`` ("queued" or "skipped"),
-        ``state`` (the ledger state now: queued, pending or sent) and ``message``.
+        ``state`` (the ledger state now: queued, pending or sent; for an entry held for
+        another target that may be the same company file, its state there) and ``message``.
 
     Raises:
         InputError: the batch lacks columns, or rows that QuickBooks Desktop would refuse
@@ -196,7 +230,12 @@ def queue_for_desktop(
             return ids.map(known[col]).astype(object).where(ids.isin(known.index), None)
 
         state = before("state").fillna("")
-        held = state.isin(["queued", "pending", "sent"])
+        own = state.isin(["queued", "pending", "sent"])
+        # held for another Desktop target that may be the same company file ("" is
+        # whichever file is open): queueing it here too would enter it twice
+        other = _held_elsewhere(led, target, company, ids[~own])
+        elsewhere = ids.isin(other.index) & ~own
+        held = own | elsewhere
         todo = b[~held.to_numpy()]
         if len(todo):
             gen = before("generation")[~held].fillna(0).astype(int)
@@ -224,7 +263,10 @@ def queue_for_desktop(
              (f"queued again for {where} (was " + state + ")").to_numpy(dtype=object)],
             default=f"queued for {where}"), index=b.index)
         message = message.where(~changed, message + "; it has changed since it was sent")
-        state_after = ids.map(after["state"])
+        if elsewhere.any():
+            message = message.where(~elsewhere, ids.map(other["message"]).astype(object))
+        state_after = ids.map(after["state"]).astype(object).where(
+            ~elsewhere, ids.map(other["state"]).astype(object))
         out = pd.DataFrame({
             S.ENTRY_ID: ids.astype(S.STRING),
             S.STATUS: pd.Series(np.where(held, "skipped", "queued"), index=b.index, dtype=S.STRING),

@@ -10,9 +10,10 @@ schedule. One *session* (an "update" in QBWC's words) goes::
 
 and does, in order:
 
-1. **recover**: entries left ``pending`` by a lost response are looked up in QuickBooks
+1. **recover**: entries left ``pending`` by a lost response, and queued entries this
+   ledger has no record of (``check_quickbooks``), are looked up in QuickBooks
    (TimeTracking query by date, ExternalGUIDs matched here): found ones are marked sent,
-   the rest queued again, so nothing is entered twice;
+   the lost ones not found are queued again, so nothing is entered twice;
 2. **stage the lists**: employees, vendors, customers (paged with an iterator), service
    items (paged), payroll wage items, classes, all active and inactive; the raw responses
    are kept in the ledger (:func:`staged_lists` loads them);
@@ -61,6 +62,9 @@ log = logging.getLogger("qbrecon")
 
 #: entries whose request may be retried automatically at most this many times
 MAX_ATTEMPTS = 3
+#: the ExternalGUID generations looked for when an entry this ledger never saw is searched
+#: for in QuickBooks (another ledger may have sent a later generation)
+_GENERATIONS_SEARCHED = 8
 #: queued entries whose requests are built in one go (then sent chunk by chunk)
 _BLOCK = 1000
 _LOG_TEXT_LIMIT = 2_000_000  # characters of request/response text kept per log row
@@ -94,6 +98,11 @@ class WebConnectorSettings:
         qbxml_version: the highest qbXML version spoken (lowered to what QuickBooks
             reports; 6.0 at least, ExternalGUID needs 9.0).
         min_client_version: Web Connector versions below this get a warning.
+        check_quickbooks: before the first delivery of entries this ledger has no record
+            of for the company file (a new or mistyped ledger, say), look for their
+            ExternalGUIDs in QuickBooks (one paged TimeTracking query over their dates):
+            entries found there are recorded as sent and not delivered again. Turn it off
+            only when this ledger is known to hold every earlier delivery.
     """
 
     ticket_ttl: float = 1800.0
@@ -110,6 +119,7 @@ class WebConnectorSettings:
     takeover_after: float = 120.0
     qbxml_version: str = "13.0"
     min_client_version: str = "2.1"
+    check_quickbooks: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -425,7 +435,8 @@ class WebConnectorService:
             "last_error": "", "staged": {}, "list_errors": {}, "default_item": None,
             "waiting": waiting,
             "counts": {"sent": 0, "refused": 0, "retry": 0, "recovered": 0, "requeued": 0,
-                       "unconfirmed": 0, "warnings": 0},
+                       "unconfirmed": 0, "warnings": 0, "found": 0, "elsewhere": 0,
+                       "held": 0, "not_checked": 0},
         }
         idle_since = t - self.settings.takeover_after
         with led.transaction() as cur:
@@ -607,6 +618,11 @@ class WebConnectorService:
             return False
         st["version"] = f"{v[0]}.{v[1]}"
         st["class_tracking"] = host.class_tracking
+        # the file this session delivers to: what an entry queued for "" went into
+        st["open_file"] = (company or bound or "").strip()
+        if st["open_file"]:
+            self._later("INSERT OR REPLACE INTO qbwc_open_files (run_id, target, company_path, "
+                        "at) VALUES (?,?,?,?)", (s.run_id, s.target, st["open_file"], now()))
         store.update_file(self.ledger, s.target, company_path=company or None,
                           product=host.product or None, qbxml_version=st["version"],
                           file_mode=host.file_mode or None,
@@ -647,23 +663,36 @@ class WebConnectorService:
                 rec = st["recover"]
                 if rec is None:
                     pending = self._pending(s.target)
-                    if pending.empty:
+                    unseen = self._claim_unseen(s)
+                    look = pd.concat([pending, unseen], ignore_index=True)
+                    if look.empty:
                         st["stage"] = "lists"
                         continue
-                    emp = pending[S.EMPLOYEE_ID].unique()
+                    emp = look[S.EMPLOYEE_ID].unique()
                     rec = st["recover"] = {
-                        "from": pending[S.TXN_DATE].min().strftime("%Y-%m-%d"),
-                        "to": pending[S.TXN_DATE].max().strftime("%Y-%m-%d"),
+                        "from": look[S.TXN_DATE].min().strftime("%Y-%m-%d"),
+                        "to": look[S.TXN_DATE].max().strftime("%Y-%m-%d"),
                         "entity": str(emp[0]) if len(emp) == 1 and emp[0] else None,
-                        "iterator_id": None, "page": 0, "entries": len(pending)}
+                        "iterator_id": None, "page": 0, "entries": len(pending),
+                        "unseen": len(unseen)}
+                    if len(unseen):
+                        self._log("wc_checking", s, message=(
+                            f"looking in QuickBooks for the ExternalGUIDs of {len(unseen)} "
+                            f"queued entries this ledger has no record of for "
+                            f"{s.company_file or 'the open company file'}, before their first "
+                            "delivery"))
                 rid = self._rid(s, "recover")
                 xml = message_set([M.time_tracking_query(
                     rid, from_date=rec["from"], to_date=rec["to"], entity_id=rec["entity"],
                     page_size=self.settings.page_size, iterator_id=rec["iterator_id"],
                     external_guid=version >= (9, 0))], version=st["version"])
+                why = ", ".join(w for w in (
+                    f"confirming {rec['entries']} unknown outcome(s)" if rec["entries"] else "",
+                    f"checking {rec.get('unseen', 0)} entries before their first delivery"
+                    if rec.get("unseen") else "") if w)
                 return {"kind": "recover", "xml": xml, "request_id": rid,
                         "what": f"TimeTrackingQueryRq {rec['from']}..{rec['to']} (page "
-                                f"{rec['page'] + 1}): confirming {rec['entries']} unknown outcome(s)"}
+                                f"{rec['page'] + 1}): {why}"}
             if st["stage"] == "lists":
                 if st["list"] is None:
                     if not st["lists_todo"]:
@@ -703,10 +732,42 @@ class WebConnectorService:
         frame.insert(2, "generation", [int(r[2]) for r in rows])
         return frame
 
+    def _claim_unseen(self, s: _Session) -> pd.DataFrame:
+        """Queued entries this ledger has no record of for the company file (never tried,
+        never looked for), claimed by this session for the search before their first
+        delivery. Empty when ``check_quickbooks`` is off or in a test sync."""
+        if not self.settings.check_quickbooks or s.state["test_sync"]:
+            return self._unseen(s)[:0]
+        with self.ledger.transaction() as cur:
+            cur.execute(
+                "INSERT INTO qbwc_checked (target, entry_id, run_id, checked_at) "
+                "SELECT d.target, d.entry_id, ?, NULL FROM deliveries d WHERE d.target = ? "
+                "AND d.state = 'queued' AND d.generation = 0 AND d.attempts = 0 AND NOT EXISTS "
+                "(SELECT 1 FROM qbwc_checked c WHERE c.target = d.target AND "
+                "c.entry_id = d.entry_id AND c.checked_at IS NOT NULL) "
+                "ON CONFLICT (target, entry_id) DO UPDATE SET run_id = excluded.run_id",
+                (s.run_id, s.target))
+        return self._unseen(s)
+
+    def _unseen(self, s: _Session) -> pd.DataFrame:
+        """The entries this session claimed for the search and has not finished with."""
+        rows = store.query(
+            self.ledger,
+            "SELECT d.entry_id, d.generation, d.payload FROM deliveries d JOIN qbwc_checked c "
+            "ON c.target = d.target AND c.entry_id = d.entry_id WHERE d.target = ? AND "
+            "c.run_id = ? AND c.checked_at IS NULL AND d.state = 'queued' ORDER BY d.entry_id",
+            (s.target, s.run_id))
+        frame = payload_frame([r[2] for r in rows])
+        frame.insert(0, S.ENTRY_ID, [r[0] for r in rows])
+        frame.insert(1, "generation", [int(r[1]) for r in rows])
+        return frame
+
     def _queued(self, s: _Session, limit: int | None, *,
                 unprepared: bool = False) -> tuple[list[Any], pd.DataFrame]:
-        sql = ("SELECT entry_id, request_id, payload, generation FROM deliveries d WHERE target = ? "
-               "AND state = 'queued' AND COALESCE(run_id, '') <> ?")
+        sql = ("SELECT entry_id, request_id, payload, generation, (generation = 0 AND attempts = 0 "
+               "AND NOT EXISTS (SELECT 1 FROM qbwc_checked c WHERE c.target = d.target AND "
+               "c.entry_id = d.entry_id AND c.checked_at IS NOT NULL)) FROM deliveries d "
+               "WHERE target = ? AND state = 'queued' AND COALESCE(run_id, '') <> ?")
         params: list[Any] = [s.target, s.run_id]
         if unprepared:
             sql += (" AND NOT EXISTS (SELECT 1 FROM qbwc_prepared p WHERE p.ticket_hash = ? AND "
@@ -721,6 +782,7 @@ class WebConnectorService:
         frame.insert(0, S.ENTRY_ID, pd.array([r[0] for r in rows], dtype=S.STRING))
         frame.insert(1, "request_id", pd.array([r[1] for r in rows], dtype=S.STRING))
         frame["generation"] = [int(r[3]) for r in rows]
+        frame["unchecked"] = pd.array([bool(r[4]) for r in rows], dtype=bool)
         return rows, frame
 
     def _needs_item(self, frame: pd.DataFrame) -> pd.Series:
@@ -784,6 +846,64 @@ class WebConnectorService:
             {"event": "refused", "level": "error", "run_id": s.run_id, "target": s.target,
              "entry_id": e, "message": f"not sent: {w}"} for e, w in zip(ids, why, strict=True)])
 
+    def _hold_back(self, s: _Session, frame: pd.DataFrame) -> pd.DataFrame:
+        """The queued entries of ``frame`` that may be delivered now; the others are held
+        back for this session (an empty prepared request marks them) or recorded sent.
+
+        * not yet looked for in QuickBooks (``check_quickbooks``: the search failed, or
+          they were queued after it ran): held back for the next update;
+        * sent to the same company file through another queue (``""`` and the file's
+          path): recorded sent here too, with that TxnID, and not delivered again;
+        * on their way to the same company file through another queue: held back until
+          that outcome is known.
+        """
+        st = s.state
+        hold = frame["unchecked"].to_numpy(dtype=bool) if self.settings.check_quickbooks else (
+            pd.Series(False, index=frame.index).to_numpy())
+        open_file = st.get("open_file", s.company_file) or ""
+        other = store.same_file_holds(self.ledger, s.target, open_file,
+                                      frame.loc[~hold, S.ENTRY_ID])
+        sent = other[other["state"] == "sent"].drop_duplicates(S.ENTRY_ID)
+        on_way = set(other.loc[other["state"] == "pending", S.ENTRY_ID]) - set(sent[S.ENTRY_ID])
+        ids = frame[S.ENTRY_ID]
+        if len(sent):
+            into = open_file or "the open company file"
+            via = sent["target"].str[4:].where(sent["target"] != "qbd:", "the open company file")
+            self.ledger.record_outcomes(s.target, [
+                {S.ENTRY_ID: e, "state": "sent", "external_id": txn, "external_version": ver,
+                 S.MESSAGE: f"already in {into}: sent there through the queue for {v}"}
+                for e, txn, ver, v in zip(sent[S.ENTRY_ID], sent["external_id"],
+                                          sent["external_version"], via, strict=True)])
+            st["counts"]["elsewhere"] = st["counts"].get("elsewhere", 0) + len(sent)
+            self._log_rows([
+                {"event": "already_sent", "level": "warning", "run_id": s.run_id,
+                 "target": s.target, "entry_id": e,
+                 "message": f"not sent: already in {into} (TxnID {txn or '?'}), sent through "
+                            f"the queue for {v}"}
+                for e, txn, v in zip(sent[S.ENTRY_ID], sent["external_id"], via, strict=True)])
+        held = hold | ids.isin(on_way).to_numpy()
+        if held.any():
+            st["counts"]["held"] = st["counts"].get("held", 0) + int(held.sum())
+            with self.ledger.transaction() as cur:
+                cur.executemany(
+                    "INSERT OR REPLACE INTO qbwc_prepared (ticket_hash, target, entry_id, "
+                    "request_id, xml) VALUES (?,?,?,?,'')",
+                    [(s.ticket_hash, s.target, e, r) for e, r in
+                     zip(ids[held], frame.loc[held, "request_id"], strict=True)])
+            if on_way:
+                self._log_rows([
+                    {"event": "held", "level": "warning", "run_id": s.run_id,
+                     "target": s.target, "entry_id": e,
+                     "message": "not sent yet: on its way to the same company file through "
+                                "another queue; sent (or recorded sent) once that is known"}
+                    for e in sorted(on_way)])
+            if hold.any():
+                self._log("held", s, level="warning", message=(
+                    f"{int(hold.sum())} queued entries were not looked for in QuickBooks "
+                    "before their first delivery (queued during this update, or the search "
+                    "failed): they wait for the next update"))
+        return frame[~held & ~ids.isin(sent[S.ENTRY_ID]).to_numpy()]
+
     def _next_chunk(self, s: _Session, version: tuple[int, ...]) -> dict[str, Any] | None:
         """The next TimeTrackingAdd message set: up to ``chunk_size`` prepared requests.
 
@@ -797,7 +917,8 @@ class WebConnectorService:
                 self.ledger,
                 "SELECT p.entry_id, p.request_id, p.xml FROM qbwc_prepared p JOIN deliveries d "
                 "ON d.target = p.target AND d.entry_id = p.entry_id AND d.request_id = p.request_id "
-                "WHERE p.ticket_hash = ? AND d.state = 'queued' ORDER BY p.seq LIMIT ?",
+                "WHERE p.ticket_hash = ? AND d.state = 'queued' AND p.xml <> '' "
+                "ORDER BY p.seq LIMIT ?",
                 (s.ticket_hash, self.settings.chunk_size))
             if rows:
                 return {"kind": "add",
@@ -813,6 +934,9 @@ class WebConnectorService:
         _, frame = self._queued(s, max(self.settings.chunk_size, _BLOCK), unprepared=True)
         if frame.empty:
             return False
+        frame = self._hold_back(s, frame)
+        if frame.empty:
+            return True  # all held back or already in the company file: the next block
         needs = self._needs_item(frame)
         item = st["default_item"]
         if needs.any() and not item["id"]:
@@ -962,29 +1086,27 @@ class WebConnectorService:
         rec = st["recover"]
         r = rs[0] if rs else None
         pending = self._pending(s.target)
+        unseen = self._unseen(s)
         if r is None or not r.ok:
             why = f"{r.code} {r.message}" if r is not None else "no response element"
             st["last_error"] = ""
-            self._log("wc_recover_error", s, level="warning",
-                      message=f"unknown outcomes could not be confirmed ({why}); "
-                      f"{len(pending)} entries stay unconfirmed and are not sent again")
+            if len(pending):
+                self._log("wc_recover_error", s, level="warning",
+                          message=f"unknown outcomes could not be confirmed ({why}); "
+                          f"{len(pending)} entries stay unconfirmed and are not sent again")
+            if len(unseen):
+                st["counts"]["not_checked"] = st["counts"].get("not_checked", 0) + len(unseen)
+                self._log("not_checked", s, level="warning", message=(
+                    f"{len(unseen)} queued entries this ledger has no record of could not be "
+                    f"looked for in QuickBooks first ({why}); they may be there already, so "
+                    "they stay queued for the next update (or turn the search off with "
+                    "check_quickbooks=False if this ledger holds every earlier delivery)"))
             st["stage"], st["recover"] = "lists", None
             return
         rets = pd.DataFrame(M.time_tracking_rets(r),
                             columns=["TxnID", "EditSequence", "ExternalGUID", "Notes", "TxnDate"])
-        guids = [external_guid(e, g).upper() for e, g in
-                 zip(pending[S.ENTRY_ID], pending["generation"], strict=True)]
-        by_guid = rets.assign(key=rets["ExternalGUID"].str.upper()).drop_duplicates("key")
-        found = pending.assign(key=guids).merge(by_guid[by_guid["key"] != ""], on="key",
-                                                how="inner")
-        # qbXML below 9.0 has no ExternalGUID: the Notes end with [qbr:<its first 12 hex>]
-        if (M.version_tuple(st["version"]) or (13, 0)) < (9, 0):
-            tag = rets["Notes"].str.extract(r"\[qbr:([0-9a-f]{12})\]\s*$", expand=False)
-            by_note = rets.assign(tag=tag).dropna(subset=["tag"]).drop_duplicates("tag")
-            tags = [g[1:9].lower() + g[10:14].lower() for g in guids]
-            more = pending.assign(tag=tags)[~pending[S.ENTRY_ID].isin(found[S.ENTRY_ID])].merge(
-                by_note, on="tag", how="inner")
-            found = pd.concat([found, more], ignore_index=True)
+        old = (M.version_tuple(st["version"]) or (13, 0)) < (9, 0)
+        found = _in_quickbooks(pending, rets, notes=old)
         if len(found):
             self.ledger.record_outcomes(s.target, [
                 {S.ENTRY_ID: e, "state": "sent", "external_id": txn, "external_version": ver,
@@ -996,6 +1118,22 @@ class WebConnectorService:
                 {"event": "recovered", "run_id": s.run_id, "target": s.target, "entry_id": e,
                  "message": f"already in QuickBooks (TxnID {txn}); not sent again"}
                 for e, txn in zip(found[S.ENTRY_ID], found["TxnID"], strict=True)])
+        # entries this ledger never saw: any generation's GUID (another ledger may have
+        # refused or undone an earlier one)
+        there = _in_quickbooks(unseen, rets, notes=old, generations=_GENERATIONS_SEARCHED)
+        if len(there):
+            self.ledger.record_outcomes(s.target, [
+                {S.ENTRY_ID: e, "state": "sent", "external_id": txn, "external_version": ver,
+                 S.MESSAGE: "already in QuickBooks (found by its ExternalGUID before the first "
+                            "delivery from this ledger); not sent again"}
+                for e, txn, ver in zip(there[S.ENTRY_ID], there["TxnID"], there["EditSequence"],
+                                       strict=True)])
+            st["counts"]["found"] = st["counts"].get("found", 0) + len(there)
+            self._log_rows([
+                {"event": "found", "level": "warning", "run_id": s.run_id, "target": s.target,
+                 "entry_id": e, "message": f"already in QuickBooks as TxnID {txn} although this "
+                 "ledger has no record of sending it (a new or another ledger?); not sent again"}
+                for e, txn in zip(there[S.ENTRY_ID], there["TxnID"], strict=True)])
         if r.remaining and r.iterator_id:
             rec["iterator_id"], rec["page"] = r.iterator_id, rec["page"] + 1
             return
@@ -1010,8 +1148,21 @@ class WebConnectorService:
                 {"event": "requeued", "run_id": s.run_id, "target": s.target, "entry_id": e,
                  "message": "not in QuickBooks: the request never arrived; queued again"}
                 for e in rest[S.ENTRY_ID]])
-        self._log("wc_recovered", s, message=f"unknown outcomes: {st['counts']['recovered']} "
-                  f"found in QuickBooks, {len(rest)} queued again")
+        checked = 0
+        if rec.get("unseen"):
+            with self.ledger.transaction() as cur:
+                checked = cur.execute(
+                    "UPDATE qbwc_checked SET checked_at = ? WHERE target = ? AND run_id = ? "
+                    "AND checked_at IS NULL", (now(), s.target, s.run_id)).rowcount
+        parts = []
+        if rec["entries"]:
+            parts.append(f"unknown outcomes: {st['counts']['recovered']} found in QuickBooks, "
+                         f"{len(rest)} queued again")
+        if rec.get("unseen"):
+            parts.append(f"entries this ledger had no record of: {st['counts'].get('found', 0)} "
+                         f"already in QuickBooks (not sent again), {checked} not there (sent "
+                         "now)")
+        self._log("wc_recovered", s, message="; ".join(parts))
         st["stage"], st["recover"] = "lists", None
 
     def _receive_add(self, s: _Session, inflight: dict[str, Any], rs: list[M.Rs]) -> None:
@@ -1135,9 +1286,12 @@ class WebConnectorService:
         else:
             parts = [f"{c['sent']} sent", f"{c['refused']} refused"]
             for key, label in (("recovered", "confirmed after a lost response"),
+                               ("found", "already in QuickBooks"),
+                               ("elsewhere", "already sent through another queue"),
                                ("requeued", "queued again"), ("retry", "to retry"),
-                               ("unconfirmed", "unconfirmed")):
-                if c[key]:
+                               ("unconfirmed", "unconfirmed"),
+                               ("held", "held back")):
+                if c.get(key):
                     parts.append(f"{c[key]} {label}")
             text = "qbrecon: " + ", ".join(parts)
             if st["staged"]:
@@ -1182,6 +1336,36 @@ class WebConnectorService:
 
 def _staged_text(st: dict[str, Any]) -> str:
     return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in st["staged"].items()) or "none"
+
+
+def _in_quickbooks(frame: pd.DataFrame, rets: pd.DataFrame, *, notes: bool,
+                   generations: int | None = None) -> pd.DataFrame:
+    """The rows of ``frame`` (entry_id, generation) whose ExternalGUID is among the
+    TimeTracking records ``rets``, with their TxnID and EditSequence.
+
+    With ``generations``, the GUIDs of generations 0 to ``generations - 1`` are all looked
+    for, else only the row's own. Below qbXML 9.0 (``notes``) there are no ExternalGUIDs:
+    the Notes end with ``[qbr:<the GUID's first 12 hex digits>]``.
+    """
+    out_cols = [*frame.columns, "TxnID", "EditSequence"]
+    if frame.empty or rets.empty:
+        return pd.DataFrame(columns=out_cols)
+    if generations is None:
+        ids, gens = frame[S.ENTRY_ID].tolist(), frame["generation"].astype(int).tolist()
+    else:
+        ids = [e for e in frame[S.ENTRY_ID].tolist() for _ in range(generations)]
+        gens = list(range(generations)) * len(frame)
+    guids = [external_guid(e, g).upper() for e, g in zip(ids, gens, strict=True)]
+    keys = pd.DataFrame({S.ENTRY_ID: ids, "key": guids})
+    if notes:
+        keys["key"] = [g[1:9].lower() + g[10:14].lower() for g in guids]
+        have = rets["Notes"].str.extract(r"\[qbr:([0-9a-f]{12})\]\s*$", expand=False)
+    else:
+        have = rets["ExternalGUID"].str.upper()
+    by_key = rets.assign(key=have).dropna(subset=["key"])
+    by_key = by_key[by_key["key"] != ""].drop_duplicates("key")[["key", "TxnID", "EditSequence"]]
+    hits = keys.merge(by_key, on="key", how="inner").drop_duplicates(S.ENTRY_ID)
+    return frame.merge(hits.drop(columns="key"), on=S.ENTRY_ID, how="inner")[out_cols]
 
 
 def _norm_path(p: str) -> str:

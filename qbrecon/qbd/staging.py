@@ -19,6 +19,21 @@ from . import store
 from .queue import resolve_company_file, target_for
 
 
+def _existing(ledger: Ledger | str | os.PathLike[str]) -> Ledger:
+    """The ledger, opened only if it exists: reading a mistyped path must not create an
+    empty ledger and report that nothing is queued.
+
+    Raises:
+        InputError: there is no file at that path.
+    """
+    if isinstance(ledger, Ledger):
+        return ledger
+    if not Path(ledger).is_file():
+        raise InputError("ledger not found (nothing has been queued or served with it; "
+                         "check the path)", file=str(ledger))
+    return Ledger(ledger)
+
+
 def _target_of(led: Ledger, company_file: str) -> str:
     return target_for(resolve_company_file(led, company_file))
 
@@ -38,7 +53,8 @@ def staged_lists(
         items, payroll wage items, classes), active and inactive records alike.
 
     Raises:
-        InputError: nothing has been staged for this company file yet.
+        InputError: nothing has been staged for this company file yet, or there is no
+            ledger at that path.
 
     Example:
         >>> lists = staged_lists("ledger.sqlite", r"C:\\Company\\Acme.qbw")  # doctest: +SKIP
@@ -46,7 +62,7 @@ def staged_lists(
     """
     from ..qblists import lists_from_qbxml
 
-    led = Ledger.open(ledger)
+    led = _existing(ledger)
     try:
         target = _target or _target_of(led, company_file)
         info, pages = store.staged_responses(led, target)
@@ -63,7 +79,7 @@ def staged_lists(
 
 def staging_info(ledger: Ledger | str | os.PathLike[str], company_file: str = "") -> pd.DataFrame:
     """When each list of ``company_file`` was last staged, and how many records it had."""
-    led = Ledger.open(ledger)
+    led = _existing(ledger)
     try:
         info, pages = store.staged_responses(led, _target_of(led, company_file))
         records = (info.get("counts") or {}).get("records", {})
@@ -88,7 +104,7 @@ def export_staged(
 
     The files are what ``qbrecon.read_qb_lists(folder)`` reads.
     """
-    led = Ledger.open(ledger)
+    led = _existing(ledger)
     try:
         target = _target_of(led, company_file)
         info, pages = store.staged_responses(led, target)
@@ -111,7 +127,7 @@ def export_staged(
 def request_list_staging(ledger: Ledger | str | os.PathLike[str], company_file: str = "") -> None:
     """Ask the next Web Connector update of ``company_file`` to stage the lists again,
     even when nothing is queued (like Clean Smarts' "Get Locations")."""
-    led = Ledger.open(ledger)
+    led = _existing(ledger)
     try:
         store.update_file(led, _target_of(led, company_file), lists_requested_at=now())
     finally:
@@ -123,12 +139,22 @@ def desktop_status(ledger: Ledger | str | os.PathLike[str]) -> pd.DataFrame:
     """One row per company file: entries queued, pending, sent and failed, and when the
     Web Connector last connected, staged the lists and did its test sync.
 
+    Raises:
+        InputError: there is no ledger at that path (it is never created here).
+
     Example:
         >>> import tempfile, os
-        >>> desktop_status(os.path.join(tempfile.mkdtemp(), "l.sqlite")).columns.tolist()[:3]
+        >>> from qbrecon.ledger import Ledger
+        >>> path = os.path.join(tempfile.mkdtemp(), "l.sqlite")
+        >>> try:
+        ...     desktop_status(path)
+        ... except InputError as exc:
+        ...     print("ledger not found" in str(exc), os.path.exists(path))
+        True False
+        >>> desktop_status(Ledger(path)).columns.tolist()[:3]
         ['company_file', 'queued', 'pending']
     """
-    led = Ledger.open(ledger)
+    led = _existing(ledger)
     try:
         store.ensure(led)
         counts = store.query(led, "SELECT target, state, COUNT(*) FROM deliveries WHERE target "

@@ -72,8 +72,21 @@ CREATE TABLE IF NOT EXISTS qbwc_prepared (
     target      TEXT NOT NULL,
     entry_id    TEXT NOT NULL,
     request_id  TEXT NOT NULL,         -- valid only while the delivery still has this id
-    xml         TEXT NOT NULL,         -- the TimeTrackingAddRq element
+    xml         TEXT NOT NULL,         -- the TimeTrackingAddRq element ('' = held back)
     UNIQUE (ticket_hash, entry_id)
+);
+CREATE TABLE IF NOT EXISTS qbwc_open_files (
+    run_id       TEXT PRIMARY KEY,     -- a Web Connector session's run
+    target       TEXT NOT NULL,
+    company_path TEXT NOT NULL,        -- the file QuickBooks had open (strCompanyFileName)
+    at           TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS qbwc_checked (
+    target     TEXT NOT NULL,          -- entries looked for in QuickBooks before their first
+    entry_id   TEXT NOT NULL,          -- delivery (this ledger had no record of them)
+    run_id     TEXT NOT NULL,          -- the session checking them
+    checked_at TEXT,                   -- set when the search is complete (NULL: under way)
+    PRIMARY KEY (target, entry_id)
 );
 CREATE TABLE IF NOT EXISTS qbwc_stagings (
     target       TEXT NOT NULL,
@@ -206,3 +219,56 @@ def staged_responses(ledger: Ledger, target: str) -> tuple[dict[str, Any], pd.Da
         (target, info["run_id"]),
     )
     return info, pd.DataFrame([tuple(p) for p in pages], columns=["list", "page", "response"])
+
+
+# ------------------------------------------------- one company file, several targets
+def same_file(path: str) -> str:
+    """A company file path as Windows compares paths: case-insensitive, ``/`` as ``\\``,
+    surrounding spaces ignored."""
+    return (path or "").strip().replace("/", "\\").casefold()
+
+
+def same_file_holds(ledger: Ledger, target: str, open_file: str,
+                    entry_ids: Iterable[str]) -> pd.DataFrame:
+    """Entries held (queued, pending or sent) for *another* Desktop target that may be
+    the same company file as ``open_file``.
+
+    ``open_file`` is the company file in question ("" when unknown: then every other
+    Desktop target may be it). A target named by path is the same file when its path
+    compares equal the way Windows compares paths; the ``""`` target (whichever file is
+    open) is the same file when the session that delivered the entry had ``open_file``
+    open, or when that is unknown (queued, not yet delivered).
+
+    Returns:
+        One row per (entry, other target): ``entry_id, target, state, external_id,
+        external_version, open_file`` (the file the entry went to, "" if unknown).
+    """
+    ensure(ledger)
+    cols = ["entry_id", "target", "state", "external_id", "external_version", "open_file"]
+    ids = list(dict.fromkeys(str(e) for e in entry_ids))
+    if not ids:
+        return pd.DataFrame(columns=cols)
+    rows: list[Any] = []
+    for i in range(0, len(ids), 900):  # SQLite's limit on bound parameters
+        part = ids[i:i + 900]
+        rows += query(
+            ledger,
+            "SELECT d.entry_id, d.target, d.state, d.external_id, d.external_version, "
+            "COALESCE(o.company_path, '') FROM deliveries d LEFT JOIN qbwc_open_files o "
+            "ON o.run_id = d.run_id AND o.target = d.target "
+            "WHERE d.target LIKE 'qbd:%' AND d.target <> ? AND d.state IN "
+            f"('queued', 'pending', 'sent') AND d.entry_id IN ({','.join('?' * len(part))})",
+            [target, *part])
+    found = pd.DataFrame([tuple(r) for r in rows], columns=cols)
+    if found.empty:
+        return found
+    key = same_file(open_file)
+    if not key:
+        return found.reset_index(drop=True)
+
+    def norm(col: pd.Series) -> pd.Series:
+        return col.astype(str).str.strip().str.replace("/", "\\", regex=False).str.casefold()
+
+    named, went = norm(found["target"].str[4:]), norm(found["open_file"])
+    keep = (named == key) | ((named == "") & ((went == "") | (went == key)))
+    return found[keep].reset_index(drop=True)
