@@ -984,14 +984,18 @@ class Rules:
         Raises:
             SettingsError: the file is missing or not TOML, or a setting is not allowed.
         """
+        from .formats import decode_text
+
         path = Path(path)
         try:
-            with path.open("rb") as fh:
-                doc = tomllib.load(fh)
+            # whatever an editor saved: UTF-8 with or without BOM, UTF-16, Windows-1252
+            doc = tomllib.loads(decode_text(path.read_bytes(), file=str(path)))
         except FileNotFoundError:
             raise SettingsError("no such rules file", file=str(path)) from None
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"not a valid TOML file: {exc}", file=str(path)) from None
+        except InputError as exc:
+            raise SettingsError(f"not a text file ({exc.summary})", file=str(path)) from None
         except OSError as exc:
             raise SettingsError(
                 f"cannot read the rules file: {exc.strerror}", file=str(path)
