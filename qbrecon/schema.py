@@ -187,6 +187,7 @@ VALIDATED_DTYPES: dict[str, str] = {
     ITEM_NAME: STRING,
     FINGERPRINT: STRING,
     SPLIT_FROM: STRING,
+    RATE_SOURCE: STRING,
 }
 
 # ------------------------------------- match evidence, remembered decisions, new records
