@@ -21,7 +21,8 @@ missing_record       error     with lists: mapped to an id the lists do not have
 inactive_record      error     with lists: mapped to an inactive record
 not_approved         error     ``require_approved``
 outside_period       error     ``period`` is set
-missing_rate         error     ``require_rate`` (target ``qbo``): billable needs a rate
+missing_rate         error     ``require_rate`` (target ``qbo``): billable needs a rate,
+                               from the tracker or ``rate_fallback``
 description_too_long error     always: 3,981 (qbo), 4,076 (qbd), 1,000 (iif) chars
 closed_books         error     ``close_date`` is set
 overlap              warning   always: the same user's entries overlap in time
@@ -2058,6 +2059,7 @@ __all__ = [
     "Rounding",
     "Rule",
     "Rules",
+    "fill_rates",
     "format_duration",
     "round_durations",
     "split_entries",
