@@ -636,7 +636,8 @@ def fill_rates(
     """The rate of each row and where it came from, trying ``sources`` in order.
 
     Args:
-        billable_rate: the tracker's rates (NaN where it gives none); not modified.
+        billable_rate: the tracker's rates (NaN where it gives none; a billable 0 is
+            replaced when a source has a rate, else kept); not modified.
         billable: which rows are billable; only those are filled.
         sources: ``(name, rates)`` pairs, each a per-row array (NaN = none) or one number.
 
@@ -645,15 +646,17 @@ def fill_rates(
         *source names)`` of where its rate came from (0 = none).
 
     Example:
-        >>> rates, codes = fill_rates(np.array([90.0, np.nan, np.nan, np.nan]),
-        ...     np.array([True, True, True, False]),
-        ...     [("employee", np.array([120.0, np.nan, 130.0, 130.0])), ("default", 75.0)])
+        >>> rates, codes = fill_rates(np.array([90.0, np.nan, np.nan, np.nan, 0.0]),
+        ...     np.array([True, True, True, False, True]),
+        ...     [("employee", np.array([120.0, np.nan, 130.0, 130.0, 140.0])), ("default", 75.0)])
         >>> rates.tolist(), codes.tolist()
-        ([90.0, 75.0, 130.0, nan], [1, 3, 2, 0])
+        ([90.0, 75.0, 130.0, nan, 140.0], [1, 3, 2, 0, 2])
     """
     rates = np.array(billable_rate, dtype="float64", copy=True)
     codes = (~np.isnan(rates)).astype(np.int8)
-    need = billable & np.isnan(rates)
+    # a billable rate of 0 is what trackers write when no rate is set (Clockify exports
+    # 0.00): a source that has a rate replaces it; with none, the 0 stays the tracker's
+    need = billable & (np.isnan(rates) | (rates == 0))
     for number, (_, values) in enumerate(sources, start=2):
         if not need.any():
             break

@@ -260,6 +260,8 @@ CASES = {
     "a zero rate is none": (("Eve", "Hours", NO, {"default_rate": 75.5}),
                             (75.5, "default", None)),
     "default rate": (("Cy", "", NO, {"default_rate": 60}), (60.0, "default", None)),
+    "a tracker 0 takes the employee's rate": (("Ada", "Design", 0.0, {}), (120.0, "employee", None)),
+    "a tracker 0 with no other rate stays": (("Cy", "Hours", 0.0, {}), (0.0, "tracker", None)),
     "employee only": (("Cy", "Design", NO, {"rate_fallback": "employee"}), (
         NO, "", "billable but has no hourly rate: the tracker gives none, "
                 "employee 'Cy Norate' has no bill rate in QuickBooks")),
