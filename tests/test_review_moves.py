@@ -56,7 +56,7 @@ def _data_rows(ws) -> int:
 
 def excel_sort(ws) -> None:
     """Data → Sort on the filtered table: every row of the filter range moves whole."""
-    c1, r1, c2, r2 = range_boundaries(ws.auto_filter.ref)
+    _c1, r1, c2, r2 = range_boundaries(ws.auto_filter.ref)
     rows = _rows(ws, r1 + 1, r2, c2)
     hours = _header(ws).index("hours")
     rows.sort(key=lambda row: (-(row[hours] or 0), str(row[0])))
@@ -122,8 +122,7 @@ def sample_workbook(tmp_path_factory):
     wb = load_workbook(path)
     for title in SHEETS:
         ws = wb[title]
-        h = _header(ws)
-        dec, cand2 = h.index("decision") + 1, h.index("candidate 2") + 1
+        dec = _header(ws).index("decision") + 1
         for r in range(2, _data_rows(ws) + 1):
             if ws.cell(r, dec).value is None:
                 ws.cell(r, dec).value = "reject"
