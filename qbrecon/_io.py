@@ -66,15 +66,20 @@ def _cannot_write(target: Path, exc: OSError) -> OutputError:
 
 
 def escape_cell(value: object) -> object:
-    """For CSV: a text value that a spreadsheet would run gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """For CSV: a text value that a spreadsheet would run gets a leading apostrophe.
+
+    So does one that already starts with apostrophes before such a character (``'=x``),
+    so that :func:`unescape_text` gives every value back exactly.
+    """
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
 
 def unescape_text(value: object) -> object:
     """Undo :func:`escape_cell` for a value read back from a workbook qbrecon wrote."""
-    if isinstance(value, str) and value[:1] == "'" and value[1:2] in FORMULA_PREFIXES:
+    if (isinstance(value, str) and value[:1] == "'"
+            and value.lstrip("'").startswith(FORMULA_PREFIXES)):
         return value[1:]
     return value
 
