@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -283,6 +284,8 @@ def read_batch(path: str | os.PathLike[str]) -> pd.DataFrame:
             file=str(path),
             problems=[Problem("missing column", column=c) for c in missing],
         )
+    # spreadsheet row of each batch row (read_table skips blank rows but keeps their place)
+    sheet_rows = raw.index.to_numpy(dtype=np.int64) + 2
     raw = raw.reset_index(drop=True)
     problems: list[Problem] = []
     out = pd.DataFrame(index=raw.index)
@@ -305,18 +308,25 @@ def read_batch(path: str | os.PathLike[str]) -> pd.DataFrame:
                 bad |= frac | (text == "")
                 hint = "not a whole number"
         for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(Problem(hint, row=int(i) + 2, column=col, value=text.iat[i]))
+            problems.append(Problem(hint, row=int(sheet_rows[i]), column=col, value=text.iat[i]))
         if dtype == "int64":
             values = values.fillna(0).astype("int64")
         out[col] = values
     try:
         checked = check_batch(out, file=str(path))
     except InputError as exc:
+        # check_batch numbers the rows it was given from 2: put them back in their places
+        found = [
+            replace(p, row=int(sheet_rows[p.row - 2]))
+            if p.row is not None and 2 <= p.row < len(sheet_rows) + 2
+            else p
+            for p in exc.problems
+        ]
         if not problems:
-            raise
+            raise InputError(exc.summary, file=str(path), problems=found) from None
         # report the value problems too, except on cells already reported as unreadable
         seen = {(p.row, p.column) for p in problems}
-        problems += [p for p in exc.problems if (p.row, p.column) not in seen]
+        problems += [p for p in found if (p.row, p.column) not in seen]
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise InputError(

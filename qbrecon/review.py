@@ -47,8 +47,11 @@ _COLS = [
     ("suggested QuickBooks name", 36), ("type", 10), ("score", 7), ("band", 8),
     ("why", 44), ("flags", 26),
 ]
-# hidden columns at the end: what read_review_workbook needs to resolve "accept"
-_HIDDEN = ["_kind", "_suggested_id", "_suggested_type", "_candidate_ids", "_email",
+# hidden columns at the end: what read_review_workbook needs to resolve "accept". They are
+# never trusted on their own: "_source" names the row they were written for (so a sort that
+# moved only the visible cells cannot hand one name another's ids), and every id is checked
+# against the visible names (see _read_kind).
+_HIDDEN = ["_source", "_kind", "_suggested_id", "_suggested_type", "_candidate_ids", "_email",
            "_client_match", "_band"]
 _SEP = "\n"
 
@@ -243,6 +246,7 @@ def _write_kind_sheet(ws, kind: str, part: pd.DataFrame, dropdown: str | None) -
             "band": top[S.BAND],
             "why": top[S.WHY],
             "flags": flags,
+            "_source": source,
             "_kind": kind,
             "_suggested_id": top[S.QB_ID],
             "_suggested_type": top[S.QB_TYPE],
@@ -282,7 +286,9 @@ def _write_kind_sheet(ws, kind: str, part: pd.DataFrame, dropdown: str | None) -
         ws.add_data_validation(dv)
     ws.cell(row=1, column=col["decision"]).fill = PatternFill("solid", fgColor="BDD7EE")
     ws.freeze_panes = "B2"
-    ws.auto_filter.ref = f"A1:{_letter(col['flags'] + len(extra))}{last}"
+    # the filter spans every column a row carries, hidden ones included: Excel sorts the
+    # filter range, so a sort moves each row whole (names, decision and ids together)
+    ws.auto_filter.ref = f"A1:{_letter(len(headers))}{last}"
     return r - 1
 
 
@@ -324,6 +330,7 @@ def _write_help(ws, counts) -> None:
          "name from the dropdown.", ""),
         ("3. Pre-filled 'accept' rows are exact or clearly-ahead matches; change them if they are wrong.", ""),
         ("4. Save the workbook and give it back (qbrecon apply-review, or read_review_workbook).", ""),
+        ("Sort and filter as you like: each row is read by the names you see in it.", ""),
         ("Every row needs a decision. qbrecon reports every empty or unknown decision by sheet, row "
          "and column.", ""),
         ("", ""),
@@ -459,90 +466,197 @@ def _read_names(wb) -> dict[str, dict]:
 
 
 def _read_kind(ws, kind, names, rows, problems, allow_blank) -> None:
+    """Read one kind sheet into ``rows`` (decisions) and ``problems``.
+
+    What the accountant sees decides: the source name, the decision and the visible
+    QuickBooks names (suggested name and type, candidates). The hidden ids only say which
+    record a visible name stands for when the name is shared; they are used when they
+    carry that same name, and a row is joined to its hidden cells through ``_source``, so
+    rows sorted, filtered, reordered or deleted (whole, or only their visible cells) read
+    back to the same decisions.
+    """
     header = [_s(c.value) for c in next(ws.iter_rows(min_row=1, max_row=1))]
-    need = ["source name", "decision", "_suggested_id"]
+    need = ["source name", "decision", "suggested QuickBooks name"]
     missing = [h for h in need if h not in header]
     if missing:
         problems.extend(Problem(f"sheet {ws.title!r} has no column {h!r}", column=h)
                         for h in missing)
         return
+    if names is None:
+        problems.append(Problem(f"the hidden sheet {NAMES_SHEET!r} has no {kind} names: the "
+                                f"{ws.title} decisions cannot be checked (write the review "
+                                "workbook again)", column=NAMES_SHEET))
+        return
     ix = {h: i for i, h in enumerate(header) if h}
-    dcol = _letter(ix["decision"] + 1)
+
+    def where(h: str) -> str:
+        return f"{ws.title}!{_letter(ix[h] + 1)} ({h})"
+
+    def get(row, h: str) -> str:
+        return _s(row[ix[h]]) if row is not None and h in ix and ix[h] < len(row) else ""
+
+    table = list(ws.iter_rows(min_row=2, values_only=True))
+    blocks = _hidden_blocks(table, ix) if "_source" in ix else None
+    cand_cols = sorted((int(h.rsplit(" ", 1)[1]), h) for h in ix
+                       if h.startswith("candidate ") and h.rsplit(" ", 1)[1].isdigit())
     seen: dict[str, int] = {}
-    for r, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
-        get = lambda h, row=row: _s(row[ix[h]]) if h in ix and ix[h] < len(row) else ""  # noqa: E731
-        source = get("source name")
+    for r, row in enumerate(table, start=2):
+        source = get(row, "source name")
         raw_decision = row[ix["decision"]] if ix["decision"] < len(row) else None
         decision = _s(raw_decision).strip()
+        dwhere = where("decision")
         if not source.strip():
             if decision:
                 problems.append(Problem("a decision on a row without a source name", row=r,
-                                        column=f"{ws.title}!{dcol} (decision)", value=decision))
+                                        column=dwhere, value=decision))
             continue
-        where = f"{ws.title}!{dcol} (decision)"
         if source in seen:
             problems.append(Problem(f"source name also on row {seen[source]}", row=r,
-                                    column=f"{ws.title}!A (source name)", value=source))
+                                    column=where("source name"), value=source))
             continue
         seen[source] = r
-        sid, stype = get("_suggested_id"), get("_suggested_type")
-        sname = get("suggested QuickBooks name")
-        cands = [tuple(c.split("\t", 1)[::-1]) if "\t" in c else (c, "")
-                 for c in get("_candidate_ids").split(_SEP) if c]  # (id, type)
+        # the hidden cells written for this source name, wherever a sort left them; an
+        # older workbook without "_source" has only the row's own
+        block = row if blocks is None else blocks.get(source)
+        sid, stype = get(block, "_suggested_id"), get(block, "_suggested_type")
+        hidden = [tuple(c.split("\t", 1)[::-1]) if "\t" in c else (c, "")
+                  for c in get(block, "_candidate_ids").split(_SEP) if c]  # (id, type)
+        sname, vtype = get(row, "suggested QuickBooks name").strip(), get(row, "type").strip()
+        # the visible candidates (cell, name, type) in rank order, each with its hidden id
+        shown = [(where("suggested QuickBooks name"), sname, vtype)] if sname else []
+        shown += [(where(h), get(row, h).strip(), "") for _, h in cand_cols if get(row, h).strip()]
+        hints = hidden if len(hidden) == len(shown) else [("", "")] * len(shown)
+        if sname and not (sid and hidden and hidden[0] == (sid, stype)):
+            hints = [(sid, stype), *hints[1:]]
+        sug = _resolve(names, sname, vtype, hints[0]) if sname else None
+        agrees = sug is not None and not isinstance(sug, str) and (sug[1], sug[2]) == (sid, stype)
+        if blocks is None and not agrees:
+            block = None  # an older workbook's hidden cells that may belong to another row
         try:
             hours = float(row[ix["hours"]]) if "hours" in ix and row[ix["hours"]] is not None else 0.0
             n_entries = int(row[ix["entries"]]) if "entries" in ix and row[ix["entries"]] is not None else 0
         except (TypeError, ValueError):
             hours, n_entries = 0.0, 0
-        ev = [hours, n_entries, get("_email"), get("_client_match")]
-        band = get("_band") or get("band")
+        ev = [hours, n_entries, get(block, "_email"), get(block, "_client_match")]
+        band = get(block, "_band") or get(row, "band")
+        if sname and not agrees and not isinstance(sug, str):
+            log.info("%s row %d: the hidden QuickBooks id does not match the visible name %r; "
+                     "using the record that name identifies", ws.title, r, sname)
         word = decision.casefold()
         if not decision:
             if not allow_blank:
                 problems.append(Problem("no decision: choose accept, reject or a QuickBooks name",
-                                        row=r, column=where))
+                                        row=r, column=dwhere))
             continue
         if word in _ACCEPT_WORDS:
-            if not sid:
+            if not sname:
                 problems.append(Problem("nothing to accept (no suggestion): choose a QuickBooks "
-                                        "name or reject", row=r, column=where, value=decision))
+                                        "name or reject", row=r, column=dwhere, value=decision))
                 continue
-            rec = _lookup_id(names, sid, stype)
-            if rec is not None and not rec[3]:
-                problems.append(Problem(f"the suggested record {sname!r} is inactive in "
+            if isinstance(sug, str):
+                problems.append(_unresolved(sug, r, shown[0]))
+                continue
+            name, qid, qtype, active = sug
+            if not active:
+                problems.append(Problem(f"the suggested record {name!r} is inactive in "
                                         "QuickBooks: choose another name or reject", row=r,
-                                        column=where, value=decision))
+                                        column=dwhere, value=decision))
                 continue
-            rows.append([kind, source, "accepted", sid, sname, stype,
+            rows.append([kind, source, "accepted", qid, name, qtype,
                          f"review: accepted suggestion ({band})", *ev])
             continue
         if word in _REJECT_WORDS:
-            for cid, ctype in cands or [("", "")]:
-                rec = _lookup_id(names, cid, ctype)
-                rows.append([kind, source, "rejected", cid, rec[0] if rec else "",
-                             rec[2] if rec else ctype, "review: rejected", *ev])
+            k = 1 if sname else 0
+            recs = [sug][:k] + [_resolve(names, n, t, h)
+                                for (_, n, t), h in zip(shown[k:], hints[k:], strict=True)]
+            bad = [(rec, cell) for rec, cell in zip(recs, shown, strict=True)
+                   if isinstance(rec, str)]
+            if bad:
+                problems.extend(_unresolved(rec, r, cell) for rec, cell in bad)
+                continue
+            for rec in recs or [("", "", "", True)]:
+                rows.append([kind, source, "rejected", rec[1], rec[0], rec[2],
+                             "review: rejected", *ev])
             continue
         found = _lookup_name(names, decision, raw=_s(raw_decision))
         if found is None:
             problems.append(Problem("unknown QuickBooks name: pick one from the dropdown", row=r,
-                                    column=where, value=decision))
+                                    column=dwhere, value=decision))
             continue
         if found == "ambiguous":
             problems.append(Problem("more than one QuickBooks record has this name", row=r,
-                                    column=where, value=decision))
+                                    column=dwhere, value=decision))
             continue
         name, qid, qtype, active = found
         if not active:
             problems.append(Problem("this QuickBooks record is inactive: make it active in "
-                                    "QuickBooks or choose another", row=r, column=where,
+                                    "QuickBooks or choose another", row=r, column=dwhere,
                                     value=decision))
             continue
-        same = qid == sid and qtype == stype
+        if isinstance(sug, str):
+            problems.append(_unresolved(sug, r, shown[0]))
+            continue
+        same = sug is not None and (sug[1], sug[2]) == (qid, qtype)
         how = f"review: accepted suggestion ({band})" if same else "review: chose another name"
         rows.append([kind, source, "accepted", qid, name, qtype, how, *ev])
-        if sid and not same:
-            rows.append([kind, source, "rejected", sid, sname, stype, "review: chose another name",
-                         *ev])
+        if sug is not None and not same:
+            rows.append([kind, source, "rejected", sug[1], sug[0], sug[2],
+                         "review: chose another name", *ev])
+
+
+def _hidden_blocks(table: list[tuple], ix: dict[str, int]) -> dict[str, tuple]:
+    """Rows by the source name their hidden cells were written for (``_source``).
+
+    A name on more than one row (hidden cells copied by hand) is left out: its ids are
+    then not used at all and the visible names decide.
+    """
+    at = ix["_source"]
+    out: dict[str, tuple] = {}
+    twice = set()
+    for row in table:
+        src = _s(row[at]) if at < len(row) else ""
+        if not src:
+            continue
+        if src in out:
+            twice.add(src)
+        out[src] = row
+    for src in twice:
+        del out[src]
+    return out
+
+
+def _resolve(names, name: str, qtype: str, hint: tuple[str, str]):
+    """The record a visible QuickBooks name stands for: a record, "unknown" or "ambiguous".
+
+    The hidden ``hint`` (id, type) is used only when that record carries this name; else
+    the name (and the visible type, where there is one) must identify exactly one record.
+    """
+    rec = _lookup_id(names, *hint) if hint[0] else None
+    if rec is not None and rec[0].strip() == name.strip() and _same_type(rec[2], qtype):
+        return rec
+    recs = names["exact"].get(name) or names["folded"].get(name.strip().casefold()) or []
+    typed = [x for x in recs if _same_type(x[2], qtype)]
+    distinct = {(x[1], x[2]): x for x in typed or recs}
+    if rec is not None and (rec[1], rec[2]) in distinct:
+        return rec
+    if len(distinct) == 1:
+        return next(iter(distinct.values()))
+    return "ambiguous" if distinct else "unknown"
+
+
+def _same_type(a: str, b: str) -> bool:
+    return not a or not b or a.casefold() == b.casefold()
+
+
+def _unresolved(what: str, r: int, cell: tuple[str, str, str]) -> Problem:
+    column, name, _ = cell
+    if what == "ambiguous":
+        text = ("more than one QuickBooks record has this name and the row's own record is not "
+                "one of them (was the row moved by hand?): pick the record in the decision column")
+    else:
+        text = ("not among the QuickBooks names this workbook carries (was the cell edited?): "
+                "pick a name in the decision column, or reject")
+    return Problem(text, row=r, column=column, value=name)
 
 
 def _lookup_name(names, text: str, *, raw: str):
@@ -587,7 +701,9 @@ def read_mapping_store(path: str | os.PathLike) -> pd.DataFrame:
         text = raw.decode("cp1252", errors="replace")
     except OSError as exc:
         raise InputError(f"cannot read the mapping store: {exc}", file=str(path)) from None
-    reader = csv.reader(io.StringIO(text))
+    from .mapping import table_separator
+
+    reader = csv.reader(io.StringIO(text), delimiter=table_separator(text))
     try:
         header = next(reader)
     except StopIteration:
