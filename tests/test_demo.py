@@ -15,7 +15,8 @@ def test_demo_runs_and_narrates(tmp_path):
     assert "customers include 12 sub-customers/jobs" in out
     assert "31 names mapped, 4 rejected" in out
     assert "336 entries checked" in out and "too_long(23:55)" in out
-    assert "73 from employee/vendor bill rates" in out  # Toggl gives no rates
+    # Toggl gives no rates (73 billable entries), one Clockify entry has a rate of 0.00
+    assert "74 from employee/vendor bill rates" in out
     for name in ("review.xlsx", "mapping.csv", "report.xlsx", "batch.csv"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert "285 sent, 0 failed" in out and "entries were found in QuickBooks, not resent" in out
