@@ -139,11 +139,16 @@ def test_to_excel_is_read_back_with_formulas_as_text(report, tmp_path):
 
 
 def test_to_excel_reports_an_unwritable_path(report, tmp_path):
-    from qbrecon.errors import InputError
+    from qbrecon.errors import InputError, OutputError
 
     (tmp_path / "dir.xlsx").mkdir()
-    with pytest.raises(InputError, match="cannot write the workbook"):
+    with pytest.raises(OutputError, match="is a folder") as info:
         report.to_excel(tmp_path / "dir.xlsx")
+    assert isinstance(info.value, InputError) and info.value.file == str(tmp_path / "dir.xlsx")
+    blocker = tmp_path / "plain"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(OutputError, match="cannot write"):
+        report.to_excel(blocker / "report.xlsx")
 
 
 # ----------------------------------------------------------------- the ledger
