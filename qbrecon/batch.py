@@ -284,6 +284,11 @@ def read_batch(path: str | os.PathLike[str]) -> pd.DataFrame:
             problems=[Problem("missing column", column=c) for c in missing],
         )
     raw = raw.reset_index(drop=True)
+    # rows of empty cells (what spreadsheets save for rows that once held data) are no
+    # entries; the others keep their line in the file for the problems reported
+    filled = (raw.astype(str).apply(lambda c: c.str.strip()) != "").any(axis=1).to_numpy()
+    file_rows = np.flatnonzero(filled) + 2
+    raw = raw.loc[filled].reset_index(drop=True)
     problems: list[Problem] = []
     out = pd.DataFrame(index=raw.index)
     for col, dtype in BATCH_ALL_DTYPES.items():
@@ -305,24 +310,38 @@ def read_batch(path: str | os.PathLike[str]) -> pd.DataFrame:
                 bad |= frac | (text == "")
                 hint = "not a whole number"
         for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(Problem(hint, row=int(i) + 2, column=col, value=text.iat[i]))
+            problems.append(Problem(hint, row=int(file_rows[i]), column=col, value=text.iat[i]))
         if dtype == "int64":
             values = values.fillna(0).astype("int64")
         out[col] = values
     try:
         checked = check_batch(out, file=str(path))
     except InputError as exc:
+        found = exc.problems
+        if len(file_rows) and not (file_rows == np.arange(len(file_rows)) + 2).all():
+            found = [_at_row(p, file_rows) for p in found]  # rows after skipped empty rows
+            if not problems:
+                raise InputError(exc.summary, file=str(path), problems=found) from None
         if not problems:
             raise
         # report the value problems too, except on cells already reported as unreadable
         seen = {(p.row, p.column) for p in problems}
-        problems += [p for p in exc.problems if (p.row, p.column) not in seen]
+        problems += [p for p in found if (p.row, p.column) not in seen]
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise InputError(
             f"the batch has {len(problems)} problem(s)", file=str(path), problems=problems
         )
     return checked
+
+
+def _at_row(problem: Problem, file_rows: np.ndarray) -> Problem:
+    """``problem`` with its row (2 = the first record) turned into its line in the file."""
+    from dataclasses import replace
+
+    if problem.row is None or not 2 <= problem.row < len(file_rows) + 2:
+        return problem
+    return replace(problem, row=int(file_rows[problem.row - 2]))
 
 
 __all__ = ["BILLABLE_STATUSES", "build_batch", "check_batch", "read_batch", "write_batch"]
