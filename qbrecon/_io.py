@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, OutputError
 
 #: a text cell starting with one of these would be a formula (or DDE) in a spreadsheet
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -36,9 +36,14 @@ def atomic_path(path: str | os.PathLike[str], *, mode: int | None = None) -> Ite
     sets the permissions before the file becomes visible under its name.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    if target.is_dir():
+        raise OutputError("is a folder: give the name of a file to write", file=str(target))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise _cannot_write(target, exc) from None
     tmp_path = Path(tmp)
     try:
         if mode is not None:
@@ -49,9 +54,15 @@ def atomic_path(path: str | os.PathLike[str], *, mode: int | None = None) -> Ite
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp_path, target)
+    except OSError as exc:  # no space left, permissions changed mid-way, ...
+        raise _cannot_write(target, exc) from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _cannot_write(target: Path, exc: OSError) -> OutputError:
+    return OutputError(f"cannot write the file: {exc.strerror or exc}", file=str(target))
 
 
 def escape_cell(value: object) -> object:

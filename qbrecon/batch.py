@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -283,12 +284,9 @@ def read_batch(path: str | os.PathLike[str]) -> pd.DataFrame:
             file=str(path),
             problems=[Problem("missing column", column=c) for c in missing],
         )
+    # spreadsheet row of each batch row (read_table skips blank rows but keeps their place)
+    sheet_rows = raw.index.to_numpy(dtype=np.int64) + 2
     raw = raw.reset_index(drop=True)
-    # rows of empty cells (what spreadsheets save for rows that once held data) are no
-    # entries; the others keep their line in the file for the problems reported
-    filled = (raw.astype(str).apply(lambda c: c.str.strip()) != "").any(axis=1).to_numpy()
-    file_rows = np.flatnonzero(filled) + 2
-    raw = raw.loc[filled].reset_index(drop=True)
     problems: list[Problem] = []
     out = pd.DataFrame(index=raw.index)
     for col, dtype in BATCH_ALL_DTYPES.items():
@@ -310,20 +308,22 @@ def read_batch(path: str | os.PathLike[str]) -> pd.DataFrame:
                 bad |= frac | (text == "")
                 hint = "not a whole number"
         for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(Problem(hint, row=int(file_rows[i]), column=col, value=text.iat[i]))
+            problems.append(Problem(hint, row=int(sheet_rows[i]), column=col, value=text.iat[i]))
         if dtype == "int64":
             values = values.fillna(0).astype("int64")
         out[col] = values
     try:
         checked = check_batch(out, file=str(path))
     except InputError as exc:
-        found = exc.problems
-        if len(file_rows) and not (file_rows == np.arange(len(file_rows)) + 2).all():
-            found = [_at_row(p, file_rows) for p in found]  # rows after skipped empty rows
-            if not problems:
-                raise InputError(exc.summary, file=str(path), problems=found) from None
+        # check_batch numbers the rows it was given from 2: put them back in their places
+        found = [
+            replace(p, row=int(sheet_rows[p.row - 2]))
+            if p.row is not None and 2 <= p.row < len(sheet_rows) + 2
+            else p
+            for p in exc.problems
+        ]
         if not problems:
-            raise
+            raise InputError(exc.summary, file=str(path), problems=found) from None
         # report the value problems too, except on cells already reported as unreadable
         seen = {(p.row, p.column) for p in problems}
         problems += [p for p in found if (p.row, p.column) not in seen]
@@ -333,15 +333,6 @@ def read_batch(path: str | os.PathLike[str]) -> pd.DataFrame:
             f"the batch has {len(problems)} problem(s)", file=str(path), problems=problems
         )
     return checked
-
-
-def _at_row(problem: Problem, file_rows: np.ndarray) -> Problem:
-    """``problem`` with its row (2 = the first record) turned into its line in the file."""
-    from dataclasses import replace
-
-    if problem.row is None or not 2 <= problem.row < len(file_rows) + 2:
-        return problem
-    return replace(problem, row=int(file_rows[problem.row - 2]))
 
 
 __all__ = ["BILLABLE_STATUSES", "build_batch", "check_batch", "read_batch", "write_batch"]

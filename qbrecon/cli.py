@@ -944,6 +944,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QbreconError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:
+        # a file the command was told to use that the system refuses (permissions, a
+        # folder where a file was meant, a full disk): the user's to fix, said in one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

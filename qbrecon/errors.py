@@ -125,6 +125,11 @@ class InputError(QbreconError):
         )
 
 
+class OutputError(InputError):
+    """A file that cannot be written where asked (a folder by that name, no permission,
+    a full disk); ``file`` names it."""
+
+
 class SettingsError(QbreconError):
     """A setting that is not allowed; the message names the setting and what is allowed."""
 
@@ -190,6 +195,7 @@ __all__ = [
     "AuthError",
     "InputError",
     "LedgerError",
+    "OutputError",
     "Problem",
     "QbreconError",
     "QbreconWarning",

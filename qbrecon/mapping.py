@@ -19,6 +19,7 @@ matching step does.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
@@ -147,10 +148,12 @@ def check_mapping(mapping: pd.DataFrame, *, file: str | None = None) -> pd.DataF
     for _, grp in conflicts.groupby("_key", sort=False):
         first = grp.index[0]
         ids = ", ".join(dict.fromkeys(grp[S.QB_ID].replace("", "(no match)")))
+        where = [r for r in (rows[int(i)] for i in grp.index) if r is not None]
+        also = f" (rows {', '.join(map(str, where))})" if len(where) > 1 else ""
         problems.append(
             Problem(
-                f"{grp[S.KIND].iat[0]} name mapped to different QuickBooks records ({ids}); "
-                f"keep one row",
+                f"{grp[S.KIND].iat[0]} name mapped to different QuickBooks records ({ids})"
+                f"{also}; keep one row",
                 row=rows[int(first)],
                 column=S.SOURCE_NAME,
                 value=grp[S.SOURCE_NAME].iat[0],
@@ -228,14 +231,19 @@ def read_table(path: Path, *, what: str) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        if suffix in (".xlsx", ".xlsm"):
+            frame = _read_csv_table(path, what=what)
+        elif suffix in (".xlsx", ".xlsm"):
             frame = pd.read_excel(path, dtype=object, engine="openpyxl")
-            return frame.map(_cell_text) if len(frame) else frame.astype(object)
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"the {what} file is not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path)
-        ) from exc
+            frame = frame.map(_cell_text) if len(frame) else frame.astype(object)
+        else:
+            frame = None
+        if frame is not None:
+            # rows with every cell empty (what a spreadsheet saves for blank rows) are
+            # skipped; the index keeps each row's place, so row numbers stay as shown
+            empty = (frame.astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)
+            return frame[~empty.to_numpy()] if len(frame) else frame
+    except InputError:
+        raise
     except (ValueError, OSError, KeyError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read the {what} file: {exc}", file=str(path)) from exc
     except Exception as exc:  # openpyxl raises assorted zip/XML errors on damaged files
@@ -245,6 +253,48 @@ def read_table(path: Path, *, what: str) -> pd.DataFrame:
     raise InputError(
         f"a {what} file must be .csv or .xlsx, not {suffix or 'no extension'!r}", file=str(path)
     )
+
+
+def table_separator(text: str) -> str:
+    """The separator of a CSV table: ``,``, or ``;`` or a tab when its header line has
+    more of those (Excel saves ``;`` where the decimal mark is a comma)."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    return max(counts, key=lambda k: counts[k]) if any(counts.values()) else ","
+
+
+def _read_csv_table(path: Path, *, what: str) -> pd.DataFrame:
+    """A CSV table as text: UTF-8 (BOM or not), UTF-16 with BOM or Windows-1252 (what Excel
+    saves), separated by commas, or by semicolons or tabs when the header says so (Excel in
+    locales with a decimal comma saves ``;``)."""
+    from .formats import decode_text
+
+    text = decode_text(path.read_bytes(), file=str(path))
+    sep = table_separator(text)
+    try:
+        # blank lines are kept as rows (then dropped by read_table) so rows keep their numbers
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
+        return frame.fillna("")
+    except pd.errors.ParserError as exc:
+        # pandas says "Expected 2 fields in line 7, saw 3": name the row as a spreadsheet does
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        named = {",": "commas", ";": "semicolons", "\t": "tabs"}[sep]
+        if found is None:
+            raise
+        want, line, got = found.groups()
+        raise InputError(
+            f"the {what} file does not parse as a table separated by {named}",
+            file=str(path),
+            problems=[
+                Problem(
+                    f"{got} cells where the header has {want} (a stray {named[:-1]}, "
+                    f"or an unquoted value containing one?)",
+                    row=int(line),
+                )
+            ],
+        ) from None
 
 
 def _cell_text(v: object) -> object:
@@ -265,6 +315,8 @@ def _rows(frame: pd.DataFrame, file: str | None) -> list[int | None]:
     # a frame read from a file: row i is spreadsheet row i + 2 (the header is row 1);
     # a frame built in memory: the 1-based position, as the message says "row N"
     if file is not None:
+        if pd.api.types.is_integer_dtype(frame.index):
+            return [int(i) + 2 for i in frame.index]  # read_table keeps each row's place
         return [i + 2 for i in range(len(frame))]
     return [i + 1 for i in range(len(frame))]
 

@@ -58,6 +58,7 @@ Flags (never auto-accepted): ``conflict`` (another source name wants the same re
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -1252,8 +1253,13 @@ def _split_person(names: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     s = s.where(~comma, s.str.replace(r"^\s*([^,]+?)\s*,\s*([^,]+?)\s*(?:,.*)?$", r"\2 \1", regex=True))
     words = s.str.split(" ")
     first = words.str[0].astype(S.STRING).fillna("")
-    last = words.str[-1].astype(S.STRING).fillna("").where(words.str.len() > 1, "")
+    # the last word, with the particles before it ("van der Berg", "'t Hart", "de la Cruz")
+    last = s.str.extract(_FAMILY, expand=False).astype(S.STRING).fillna("")
     return first, last, s
+
+
+_PARTICLES = r"van|von|de|der|den|del|della|di|da|du|le|la|'t|ter|ten|dos|das|do|bin|ibn|al|el"
+_FAMILY = re.compile(rf"^\S+\s+(?:\S+\s+)*?((?:(?:{_PARTICLES})\s+)*\S+)$", re.IGNORECASE)
 
 
 # ============================================================================ helpers

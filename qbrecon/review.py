@@ -587,7 +587,9 @@ def read_mapping_store(path: str | os.PathLike) -> pd.DataFrame:
         text = raw.decode("cp1252", errors="replace")
     except OSError as exc:
         raise InputError(f"cannot read the mapping store: {exc}", file=str(path)) from None
-    reader = csv.reader(io.StringIO(text))
+    from .mapping import table_separator
+
+    reader = csv.reader(io.StringIO(text), delimiter=table_separator(text))
     try:
         header = next(reader)
     except StopIteration:

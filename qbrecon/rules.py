@@ -775,6 +775,14 @@ class Rules:
         set_ = object.__setattr__
         set_(self, "rounding", Rounding.parse(self.rounding))
         limit = _parse_duration(self.max_duration, "max_duration")
+        if limit >= pd.Timedelta(hours=24):
+            # one entry is at most a day: longer time cannot be sent as one entry (and
+            # whether QuickBooks takes 24 hours or more in one is not known)
+            raise SettingsError(
+                f"max_duration must be under 24:00, not {format_duration(limit)}; "
+                "longer entries can be split per day instead (split_long)",
+                setting="max_duration",
+            )
         set_(self, "max_duration", format_duration(limit))
         for name in ("require_billable", "require_project", "require_approved", "split_long"):
             if not isinstance(getattr(self, name), bool):
@@ -984,14 +992,18 @@ class Rules:
         Raises:
             SettingsError: the file is missing or not TOML, or a setting is not allowed.
         """
+        from .formats import decode_text
+
         path = Path(path)
         try:
-            with path.open("rb") as fh:
-                doc = tomllib.load(fh)
+            # whatever an editor saved: UTF-8 with or without BOM, UTF-16, Windows-1252
+            doc = tomllib.loads(decode_text(path.read_bytes(), file=str(path)))
         except FileNotFoundError:
             raise SettingsError("no such rules file", file=str(path)) from None
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"not a valid TOML file: {exc}", file=str(path)) from None
+        except InputError as exc:
+            raise SettingsError(f"not a text file ({exc.summary})", file=str(path)) from None
         except OSError as exc:
             raise SettingsError(
                 f"cannot read the rules file: {exc.strerror}", file=str(path)

@@ -442,3 +442,22 @@ def test_employee_and_vendor_sharing_an_id_are_two_records(tmp_path):
     d = read_review_decisions(p, allow_blank=True)
     acc = d[d[S.DECISION] == "accepted"].set_index(S.SOURCE_NAME)
     assert acc.loc["Ann Lee", S.QB_TYPE] == "Employee" and acc.loc["Bo Ray", S.QB_TYPE] == "Vendor"
+
+
+@pytest.mark.parametrize(
+    ("source", "first", "last"),
+    [
+        ("Smith, John", "John", "Smith"),
+        ("Mary Jane Watson", "Mary", "Watson"),
+        ("Pieter 't Hart", "Pieter", "'t Hart"),
+        ("Ludwig van der Berg", "Ludwig", "van der Berg"),
+        ("Anna de la Cruz", "Anna", "de la Cruz"),
+        ("Van Morrison", "Van", "Morrison"),
+        ("Cher", "Cher", ""),
+    ],
+)
+def test_new_people_keep_family_name_particles(source, first, last):
+    s = pd.DataFrame({"kind": ["employee"], "source_name": [source], "rank": [1], "qb_id": [""],
+                      "qb_name": [""], "score": [0.0], "band": ["none"]})
+    new = propose_new_records(s)
+    assert new[[S.FIRST_NAME, S.LAST_NAME]].values.tolist() == [[first, last]]

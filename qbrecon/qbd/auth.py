@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import SettingsError
+from ..errors import InputError, SettingsError
+from ..formats import decode_text
 
 log = logging.getLogger("qbrecon")
 
@@ -177,9 +178,9 @@ def read_users_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     except OSError as exc:
         raise SettingsError(f"cannot read the users file ({exc.strerror})", file=str(p)) from None
     try:
-        text = raw.decode("utf-8-sig")
+        text = decode_text(raw, file=str(p))  # UTF-8 (BOM or not), UTF-16, Windows-1252
         data = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (InputError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"not a readable users file ({exc})", file=str(p)) from None
     if isinstance(data, Mapping) and isinstance(data.get("users"), Mapping):
         data = data["users"]

@@ -42,7 +42,8 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from .._net import is_loopback_url
-from ..errors import AuthError, QbreconWarning, SettingsError, TransientSendError
+from ..errors import AuthError, InputError, QbreconWarning, SettingsError, TransientSendError
+from ..formats import decode_text
 
 log = logging.getLogger("qbrecon")
 
@@ -207,7 +208,7 @@ class TokenStore:
         """
         try:
             st = self.path.stat()
-            text = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             raise AuthError(
                 f"{self.path}: no token file; " + _RUN_AUTH.format(file=self.path)
@@ -225,7 +226,12 @@ class TokenStore:
                 stacklevel=3,
             )
         try:
-            data = json.loads(text)
+            # an editor may have saved it with a BOM, or as UTF-16 ("Unicode" in Notepad)
+            data = json.loads(decode_text(raw, file=str(self.path)))
+        except InputError:
+            raise AuthError(
+                f"{self.path}: the token file is not text; " + _RUN_AUTH.format(file=self.path)
+            ) from None
         except json.JSONDecodeError as exc:
             raise AuthError(
                 f"{self.path}: the token file is not valid JSON (line {exc.lineno}, "

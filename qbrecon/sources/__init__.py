@@ -272,10 +272,14 @@ def write_entries(entries: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if p.suffix.lower() == ".xlsx":
         return write_workbook(p, {"entries": entries})
+    if p.suffix.lower() != ".csv":
+        raise SettingsError(
+            f"cannot tell how to write {p.name!r}: the name must end in .csv or .xlsx",
+            file=str(p),
+            setting="out",
+        )
     out = entries.copy()
     out[S.DURATION] = out[S.DURATION].dt.total_seconds().map(_hms)
-    if p.suffix.lower() != ".csv":
-        raise SettingsError(f"cannot write {p.suffix!r}; use .csv or .xlsx", setting="out")
     with atomic_path(p) as tmp:
         out.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
     return p
