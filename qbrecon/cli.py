@@ -531,6 +531,13 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split-long", action="store_true", default=None,
                    help="split entries over the limit or across midnight instead of rejecting them")
     p.add_argument("--default-item", metavar="ITEM", help="service item for unmapped tasks")
+    p.add_argument("--rate-fallback", metavar="SOURCES",
+                   help='where billable time without a tracker rate takes one, in order, e.g. '
+                        '"employee,item,default" (the default; "none" for none; overrides the '
+                        "rules file)")
+    p.add_argument("--default-rate", type=float, metavar="RATE",
+                   help="hourly rate for billable time no other source rates (overrides the "
+                        "rules file)")
     p.add_argument("--show", type=int, default=20, metavar="N",
                    help="how many failures to print (default 20; the workbook has all)")
 
@@ -544,9 +551,13 @@ def _validate(args: argparse.Namespace) -> int:
     from .sources import read_time_entries
 
     rules = Rules.from_toml(args.rules) if args.rules else Rules()
+    fallback = args.rate_fallback
+    if fallback is not None and fallback.strip().lower() in ("none", "off", ""):
+        fallback = ()
     changes = {k: v for k, v in {
         "rounding": args.rounding, "target": args.target, "split_long": args.split_long,
-        "default_item": args.default_item}.items() if v is not None}
+        "default_item": args.default_item, "rate_fallback": fallback,
+        "default_rate": args.default_rate}.items() if v is not None}
     if changes:
         rules = rules.replace(**changes)
     mapping = read_mapping(args.mapping)

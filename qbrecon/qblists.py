@@ -87,6 +87,11 @@ class QBLists:
         vendors: vendors; contractors who track time are vendors (``NameOf`` Vendor).
         customers: customers and sub-customers/jobs, ``full_name`` = ``Parent:Child``.
         items: service items (and other items, see ``item_type``).
+
+    Employees, vendors and items carry ``rate``: a person's bill rate (QuickBooks
+    Online ``BillRate``) or an item's sales price, NaN where the source has none.
+    :func:`qbrecon.validate` falls back on them for billable time the tracker gives
+    no rate (see ``Rules.rate_fallback``).
         classes: classes (QuickBooks class tracking), when loaded.
         payroll_items: payroll wage items (QuickBooks Desktop), when loaded.
     """
@@ -103,10 +108,12 @@ class QBLists:
             frame = getattr(self, f.name)
             dtypes = _DTYPES[f.name]
             # optional extra columns may be absent in hand-built frames: fill them with ""
+            # (text) or NaN (the rate)
             frame = frame.copy()
             for col, dtype in dtypes.items():
                 if col not in frame.columns and col not in S.LIST_DTYPES:
-                    frame[col] = pd.Series([""] * len(frame), index=frame.index, dtype=dtype)
+                    blank = float("nan") if dtype == "float64" else ""
+                    frame[col] = pd.Series([blank] * len(frame), index=frame.index, dtype=dtype)
             frame = S.conform(frame, dtypes, what=f"QuickBooks {f.name}")
             object.__setattr__(self, f.name, frame.reset_index(drop=True))
 

@@ -50,6 +50,7 @@ DETAIL_COLUMNS = [
     S.DESCRIPTION,
     S.BILLABLE,
     S.BILLABLE_RATE,
+    S.RATE_SOURCE,
     S.APPROVED,
     S.EMPLOYEE_NAME,
     S.CUSTOMER_NAME,
@@ -156,6 +157,32 @@ class Report:
         """Every failure of one entry."""
         return self.failures[self.failures[S.ENTRY_ID] == entry_id].reset_index(drop=True)
 
+    @cached_property
+    def rate_sources(self) -> pd.DataFrame:
+        """Where the billable entries' hourly rates came from: one row per source
+        (``tracker``, ``employee``, ``item``, ``default``, and ``""`` for none) with
+        ``entries`` and ``hours``, for the clean and rejected entries together."""
+        entries = pd.concat([self.clean, self.rejected], ignore_index=True)
+        cols = ["source", "entries", "hours"]
+        if S.RATE_SOURCE not in entries.columns:
+            return pd.DataFrame(columns=cols)
+        billable = entries[entries[S.BILLABLE].astype(bool)]
+        hours = billable[S.DURATION].dt.total_seconds().fillna(0) / 3600
+        g = hours.groupby(billable[S.RATE_SOURCE].astype(str))
+        out = pd.DataFrame({"entries": g.size(), "hours": g.sum()})
+        order = [s for s in (*S.RATE_SOURCES, "") if s in out.index]
+        return out.reindex(order).rename_axis("source").reset_index()[cols]
+
+    def _rates_line(self) -> str | None:
+        """"rates: 40 from the tracker, 73 from employees, ..." when a fallback filled any."""
+        rs = self.rate_sources
+        if not len(rs) or not rs["source"].isin(S.RATE_SOURCES[1:]).any():
+            return None
+        words = {"tracker": "from the tracker", "employee": "from employee/vendor bill rates",
+                 "item": "from item prices", "default": "from default_rate", "": "with none"}
+        parts = [f"{int(r.entries)} {words[r.source]}" for r in rs.itertuples(index=False)]
+        return "hourly rates of billable entries: " + ", ".join(parts)
+
     # ------------------------------------------------------------------ text
     def summary_text(self) -> str:
         """A short plain-text summary: the totals, then every rule that found something."""
@@ -172,6 +199,9 @@ class Report:
             lines.append(
                 f"rounding ({how}) changed the clean hours by {t['rounding_hours']:+.2f} h"
             )
+        rates = self._rates_line()
+        if rates:
+            lines.append(rates)
         found = self.summary[self.summary["entries"] > 0]
         if len(found):
             lines.append("")
@@ -205,6 +235,9 @@ class Report:
         )
         if self.rules.rounding is not None:
             head += f"; {esc(str(self.rules.rounding))}: {t['rounding_hours']:+.2f} h"
+        rates = self._rates_line()
+        if rates:
+            head += f"<br>{esc(rates)}"
         summary = self.summary.assign(hours=self.summary["hours"].round(2))
         parts = [
             "<div class='qbrecon-report'>",
@@ -229,8 +262,11 @@ class Report:
                 S.ITEM_NAME,
                 S.DURATION,
                 S.DURATION_ROUNDED,
+                S.BILLABLE_RATE,
+                S.RATE_SOURCE,
                 S.DESCRIPTION,
             ]
+            cols = [c for c in cols if c in self.clean.columns]
             parts.append(
                 f"<details><summary>clean entries ({len(self.clean)}; first 10)</summary>"
                 + self.clean[cols].head(10).to_html(index=False, escape=True, border=0)
@@ -301,7 +337,8 @@ class Report:
     def to_excel(self, path: str | os.PathLike[str]) -> Path:
         """Write the review workbook.
 
-        Sheets: Summary (totals and rules), Failures (each failure beside its source row),
+        Sheets: Summary (totals, rules, and where hourly rates came from when a
+        fallback filled any), Failures (each failure beside its source row),
         Clean batch (:func:`qbrecon.build_batch`), Rejected, Rounding, Rules. Text that
         starts with ``= + - @`` is written as text, never as a formula.
 
@@ -329,7 +366,8 @@ class Report:
         return write_workbook(
             path,
             {
-                "Summary": [totals, self.summary],
+                "Summary": [totals, self.summary]
+                + ([self.rate_sources] if self._rates_line() else []),
                 "Failures": self.details(),
                 "Clean batch": build_batch(self),
                 "Rejected": self.rejected,

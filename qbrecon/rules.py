@@ -21,7 +21,8 @@ missing_record       error     with lists: mapped to an id the lists do not have
 inactive_record      error     with lists: mapped to an inactive record
 not_approved         error     ``require_approved``
 outside_period       error     ``period`` is set
-missing_rate         error     ``require_rate`` (target ``qbo``): billable needs a rate
+missing_rate         error     ``require_rate`` (target ``qbo``): billable needs a rate,
+                               from the tracker or ``rate_fallback``
 description_too_long error     always: 3,981 (qbo), 4,076 (qbd), 1,000 (iif) chars
 closed_books         error     ``close_date`` is set
 overlap              warning   always: the same user's entries overlap in time
@@ -67,6 +68,9 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("qbrecon")
 
 ROUNDING_MODES = ("up", "down", "nearest")
+#: the rate fallback sources, and the default order (QuickBooks' forms: person, then item)
+RATE_FALLBACK_SOURCES = ("employee", "item", "default")
+RATE_FALLBACK = ("employee", "item", "default")
 TARGETS = ("qbo", "qbd", "iif")
 SEVERITY_CHOICES = ("error", "warning", "off")
 #: the longest text each target accepts (QBO Description, qbXML Notes, IIF NOTE)
@@ -557,7 +561,108 @@ class MissingRate(Rule):
     def check(self, ctx):
         w = ctx.w
         mask = ctx.billable & w[S.BILLABLE_RATE].isna().to_numpy()
-        return _messages(w, mask, "billable but has no hourly rate")
+        if not ctx.rules.rate_fallback:
+            return _messages(w, mask, "billable but has no hourly rate")
+        return _rate_messages(ctx, mask)
+
+
+_PERSON_RATE_WHY = {
+    "none": "{what} '{name}' has no bill rate in QuickBooks",
+    "inactive": "{what} '{name}' is inactive in QuickBooks",
+    "missing": "{what} id {qb_id} is not in the QuickBooks lists",
+    "no_lists": "{what} '{name}' (bill rate unknown: no QuickBooks lists given)",
+}
+_ITEM_RATE_WHY = {
+    "none": "item '{name}' has no price",
+    "inactive": "item '{name}' is inactive in QuickBooks",
+    "missing": "item id {qb_id} is not in the QuickBooks lists",
+    "no_lists": "item '{name}' (price unknown: no QuickBooks lists given)",
+}
+
+
+def _rate_why(source: str, r: _Resolved, i: int, name: str) -> str:
+    """Why source ``source`` gave distinct name ``i`` (spelled ``name`` in the tracker) no rate."""
+    state = r.rate_state[i]
+    if source == "employee":
+        if state == "unmapped":
+            return f"user '{name}' is not mapped to a QuickBooks employee or vendor" if name else (
+                "it has no user"
+            )
+        what = (r.qb_type[i] or "Employee").lower()
+        return _PERSON_RATE_WHY[state].format(what=what, name=r.qb_name[i], qb_id=r.qb_id[i])
+    if state == "unmapped":
+        return (
+            f"task '{name}' maps to no service item and no default_item is set"
+            if name
+            else "no task maps it to a service item and no default_item is set"
+        )
+    return _ITEM_RATE_WHY[state].format(name=r.qb_name[i], qb_id=r.qb_id[i])
+
+
+def _rate_messages(ctx: _Context, mask: np.ndarray) -> pd.Series:
+    """``billable but has no hourly rate: the tracker gives none, <why each fallback source
+    gave none>`` for the rows in ``mask``; built once per combination of user and item."""
+    w = ctx.w
+    if not mask.any():
+        return _messages(w, mask, "")
+    people, items = ctx.people, ctx.items
+    users = ctx.factorized[S.USER][1]
+    tasks = ctx.factorized[S.TASK][1]
+    combo, pairs = pd.factorize(
+        people.codes[mask].astype(np.int64) * max(len(items.qb_id), 1) + items.codes[mask]
+    )
+    pairs = np.asarray(pairs, dtype=np.int64)
+    default_rate = ctx.rules.default_rate
+    texts = []
+    for pair in pairs:
+        p, t = divmod(int(pair), max(len(items.qb_id), 1))
+        why = ["the tracker gives none"]
+        for source in ctx.rules.rate_fallback:
+            if source == "employee":
+                why.append(_rate_why(source, people, p, str(users[p])))
+            elif source == "item":
+                why.append(_rate_why(source, items, t, str(tasks[t])))
+            elif default_rate is not None:  # pragma: no cover - a default rate always fills
+                why.append(f"default_rate {default_rate:g}")
+        texts.append("billable but has no hourly rate: " + ", ".join(why))
+    return pd.Series(pd.array(texts, dtype=S.STRING).take(combo), index=w.index[mask])
+
+
+def fill_rates(
+    billable_rate: np.ndarray,
+    billable: np.ndarray,
+    sources: Sequence[tuple[str, np.ndarray | float]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rate of each row and where it came from, trying ``sources`` in order.
+
+    Args:
+        billable_rate: the tracker's rates (NaN where it gives none); not modified.
+        billable: which rows are billable; only those are filled.
+        sources: ``(name, rates)`` pairs, each a per-row array (NaN = none) or one number.
+
+    Returns:
+        ``(rates, codes)``: the rates, and per row the index into ``("", "tracker",
+        *source names)`` of where its rate came from (0 = none).
+
+    Example:
+        >>> rates, codes = fill_rates(np.array([90.0, np.nan, np.nan, np.nan]),
+        ...     np.array([True, True, True, False]),
+        ...     [("employee", np.array([120.0, np.nan, 130.0, 130.0])), ("default", 75.0)])
+        >>> rates.tolist(), codes.tolist()
+        ([90.0, 75.0, 130.0, nan], [1, 3, 2, 0])
+    """
+    rates = np.array(billable_rate, dtype="float64", copy=True)
+    codes = (~np.isnan(rates)).astype(np.int8)
+    need = billable & np.isnan(rates)
+    for number, (_, values) in enumerate(sources, start=2):
+        if not need.any():
+            break
+        values = np.broadcast_to(np.asarray(values, dtype="float64"), rates.shape)
+        fill = need & ~np.isnan(values)
+        rates[fill] = values[fill]
+        codes[fill] = number
+        need &= ~fill
+    return rates, codes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -715,6 +820,11 @@ _SETTING_HELP = {
     "max_description": "longest description in characters (default: the target's limit)",
     "default_item": "service item (name or id) for time whose task maps to no item",
     "split_long": "true/false: split entries over the limit or across midnight (default false)",
+    "rate_fallback": 'where billable time without a tracker rate takes one, in order: any of '
+    '"employee" (the mapped employee\'s or vendor\'s bill rate), "item" (the service item\'s '
+    'price), "default" (default_rate); default ["employee", "item", "default"]; [] = none',
+    "default_rate": "hourly rate for billable time no other source gives one (needs \"default\" "
+    "in rate_fallback)",
     "severity": f"table rule = {' | '.join(SEVERITY_CHOICES)}",
 }
 
@@ -744,6 +854,18 @@ class Rules:
             whose task is not mapped to an item.
         split_long: split entries over ``max_duration`` or across midnight into
             per-day pieces (ids ``<entry_id>~1``, ``~2``, ...) instead of rejecting them.
+        rate_fallback: where billable time that the tracker gives no rate takes one,
+            in order: ``"employee"`` (the mapped employee's or vendor's bill rate in
+            the QuickBooks lists), ``"item"`` (the price of the service item: the
+            task's mapped item, else ``default_item``), ``"default"``
+            (``default_rate``). The default, employee then item, is what QuickBooks'
+            own time forms do: picking a person with a bill rate fills it, else the
+            service's price. A rate in the export always wins; a rate of 0 in the
+            lists counts as none; inactive or missing records give none. ``()``
+            turns the fallback off (a billable entry without a tracker rate then
+            fails ``missing_rate``). Filled rates land in ``billable_rate`` with
+            ``rate_source`` saying where each came from.
+        default_rate: the hourly rate of billable time that no earlier source rates.
         severity: ``{rule id: "error" | "warning" | "off"}`` overrides.
 
     Raises:
@@ -769,6 +891,8 @@ class Rules:
     max_description: int | None = None
     default_item: str | None = None
     split_long: bool = False
+    rate_fallback: Sequence[str] = RATE_FALLBACK
+    default_rate: float | None = None
     severity: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -829,6 +953,22 @@ class Rules:
                 f"default_item must be a non-empty name or id, not {self.default_item!r}",
                 setting="default_item",
             )
+        set_(self, "rate_fallback", _parse_fallback(self.rate_fallback))
+        dr = self.default_rate
+        if dr is not None:
+            if isinstance(dr, bool) or not isinstance(dr, (int, float, np.number)) or not (
+                0 < float(dr) < 1e11
+            ):
+                raise SettingsError(
+                    f"default_rate must be a positive number, not {dr!r}", setting="default_rate"
+                )
+            set_(self, "default_rate", float(dr))
+            if "default" not in self.rate_fallback:
+                raise SettingsError(
+                    "default_rate is set, but rate_fallback does not include \"default\" "
+                    f"({list(self.rate_fallback)}): add it where the default should apply",
+                    setting="default_rate",
+                )
         sev = dict(self.severity or {})
         for rule_id, level in sev.items():
             if rule_id not in RULE_IDS:
@@ -1024,6 +1164,8 @@ class Rules:
                 v = [v[0].isoformat(), v[1].isoformat()]
             elif k == "close_date" and v is not None:
                 v = v.isoformat()
+            elif k == "rate_fallback":
+                v = list(v)
             if v != _DEFAULTS[k]:
                 out[k] = v
         return out
@@ -1054,6 +1196,8 @@ _DEFAULTS: dict[str, Any] = {
     "max_description": None,
     "default_item": None,
     "split_long": False,
+    "rate_fallback": list(RATE_FALLBACK),
+    "default_rate": None,
     "severity": {},
 }
 
@@ -1061,12 +1205,36 @@ _DEFAULTS: dict[str, Any] = {
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
+    if isinstance(v, (int, float)):
+        return repr(v)
     if isinstance(v, list):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     text = str(v).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
+
+
+def _parse_fallback(value: Any) -> tuple[str, ...]:
+    """The rate fallback order from a list of source names or ``"employee, item"``."""
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[\s,>]+", value.strip()) if v]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(
+            f"rate_fallback must be a list of {', '.join(RATE_FALLBACK_SOURCES)}, not {value!r}",
+            setting="rate_fallback",
+        )
+    order = tuple(v.strip().lower() for v in value)
+    bad = [v for v in order if v not in RATE_FALLBACK_SOURCES]
+    if bad:
+        raise SettingsError(
+            f"rate_fallback names unknown source{'s' if len(bad) > 1 else ''} "
+            f"{', '.join(map(repr, bad))}; use {', '.join(RATE_FALLBACK_SOURCES)}",
+            setting="rate_fallback",
+        )
+    if len(set(order)) != len(order):
+        raise SettingsError(
+            f"rate_fallback names a source twice: {list(order)}", setting="rate_fallback"
+        )
+    return order
 
 
 # ======================================================================== splitting
@@ -1183,6 +1351,11 @@ class _Resolved:
     missing: np.ndarray  # mapped to an id the lists lack
     inactive: np.ndarray  # mapped to an inactive record
     declined: np.ndarray  # the mapping says outright that the name has no QuickBooks record
+    #: the record's rate (a person's bill rate, an item's price); NaN when it gives none
+    rate: np.ndarray = field(default_factory=lambda: np.empty(0))
+    #: why a name gives no rate: "" (it gives one), "none" (the record has none), "inactive",
+    #: "missing" (not in the lists), "unmapped", or "no_lists" (no lists to read it from)
+    rate_state: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
 
     @property
     def name_of(self) -> np.ndarray:
@@ -1213,18 +1386,31 @@ class _Resolved:
 _KIND_WORDS = {"employee": "user", "customer": "customer", "item": "task"}
 
 
-def _list_index(frames: list[tuple[str, pd.DataFrame]]) -> dict[str, list[tuple[str, str, bool]]]:
-    """qb_id -> [(qb_type, display full name, active), ...] over the given lists."""
-    out: dict[str, list[tuple[str, str, bool]]] = {}
+_Record = tuple[str, str, bool, float]
+
+
+def _list_index(frames: list[tuple[str, pd.DataFrame]]) -> dict[str, list[_Record]]:
+    """qb_id -> [(qb_type, display full name, active, rate), ...] over the given lists.
+
+    The rate is NaN where the list has none, or where it is zero or less (QuickBooks
+    shows an unset bill rate or price as 0).
+    """
+    out: dict[str, list[_Record]] = {}
     for qb_type, f in frames:
         if f is None or f.empty:
             continue
         names = f[S.FULL_NAME].fillna("").astype(str)
         names = names.where(names != "", f[S.NAME].fillna("").astype(str))
-        for qid, name, active in zip(
-            f[S.QB_ID].astype(str), names, f[S.ACTIVE].astype(bool), strict=True
+        rates = (
+            pd.to_numeric(f[S.RATE], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            if S.RATE in f.columns
+            else np.full(len(f), np.nan)
+        )
+        rates = np.where(rates > 0, rates, np.nan)
+        for qid, name, active, rate in zip(
+            f[S.QB_ID].astype(str), names, f[S.ACTIVE].astype(bool), rates, strict=True
         ):
-            out.setdefault(qid, []).append((qb_type, name, bool(active)))
+            out.setdefault(qid, []).append((qb_type, name, bool(active), float(rate)))
     return out
 
 
@@ -1233,7 +1419,7 @@ def _resolve(
     names: Sequence[object],
     kind: str,
     table: dict[str, tuple[str, str, str]],
-    records: dict[str, list[tuple[str, str, bool]]] | None,
+    records: dict[str, list[_Record]] | None,
     *,
     list_label: str,
     required: bool,
@@ -1245,9 +1431,12 @@ def _resolve(
         c: [] for c in ("id", "name", "type", "unmatched", "missing", "inactive")
     }
     declined: list[bool] = []
+    rates: list[float] = []
+    rate_states: list[str] = []
     for u in names:
         u = str(u)
         qb_id = name = qb_type = unmatched = missing = inactive = ""
+        rate, rate_state = np.nan, "unmapped"
         hit = table.get(normalize_key(u)) if u else None
         if hit is not None and hit[0]:
             qb_id, name, qb_type = hit
@@ -1260,13 +1449,19 @@ def _resolve(
                 unmatched = f"{word} '{u}' is not in the mapping"
             else:
                 unmatched = f"{word} '{u}' is marked in the mapping as having no QuickBooks match"
+        if qb_id or name:  # a record (or, without lists, the default item by name)
+            rate_state = "no_lists"
         if qb_id and records is not None:
             found = records.get(qb_id, [])
             if qb_type:
                 found = [r for r in found if r[0] == qb_type] or found
+            rate_state = "missing"
             if found:
-                qb_type, full, active = found[0]
+                qb_type, full, active, list_rate = found[0]
                 name = full or name
+                # an inactive record gives no rate: the entry is rejected for it anyway
+                rate = list_rate if active else np.nan
+                rate_state = "inactive" if not active else ("" if rate == rate else "none")
                 if not active:
                     what = qb_type.lower() if qb_type else kind
                     subject = f"{word} '{u}'" if u else f"the default {what}"
@@ -1286,6 +1481,8 @@ def _resolve(
         cols["missing"].append(missing)
         cols["inactive"].append(inactive)
         declined.append(hit is not None and not hit[0])
+        rates.append(rate)
+        rate_states.append(rate_state)
 
     def answers(values: list[str]) -> np.ndarray:
         out = np.empty(len(values), dtype=object)
@@ -1301,6 +1498,8 @@ def _resolve(
         answers(cols["missing"]),
         answers(cols["inactive"]),
         np.asarray(declined, dtype=bool),
+        np.asarray(rates, dtype="float64"),
+        answers(rate_states),
     )
 
 
@@ -1576,6 +1775,30 @@ def _rule_lists(errors: np.ndarray, applied: tuple[Rule, ...]) -> pd.api.extensi
     return pd.array(texts, dtype=S.STRING).take(codes)
 
 
+_FILLED_SOURCES = S.RATE_SOURCES[1:]  # the sources that are not the tracker
+
+
+def _fill_rates(w: pd.DataFrame, rules: Rules, people: _Resolved, items: _Resolved) -> None:
+    """Billable rows without a tracker rate take one from ``rules.rate_fallback``; sets
+    ``billable_rate`` and ``rate_source`` on the working frame ``w``."""
+    rates = w[S.BILLABLE_RATE].to_numpy(dtype="float64", na_value=np.nan)
+    sources: list[tuple[str, np.ndarray | float]] = []
+    for source in rules.rate_fallback:
+        if source == "employee":
+            sources.append((source, people.rate.take(people.codes) if len(people.rate) else np.nan))
+        elif source == "item":
+            sources.append((source, items.rate.take(items.codes) if len(items.rate) else np.nan))
+        elif rules.default_rate is not None:
+            sources.append((source, rules.default_rate))
+    if sources:
+        rates, codes = fill_rates(rates, w[S.BILLABLE].to_numpy(dtype=bool), sources)
+        w[S.BILLABLE_RATE] = rates
+    else:
+        codes = (~np.isnan(rates)).astype(np.int8)
+    names = ["", "tracker", *(name for name, _ in sources)]
+    w[S.RATE_SOURCE] = pd.array(names, dtype=S.STRING).take(codes.astype(np.intp))
+
+
 class _Context:
     """What rules read: the working frame and the lookups made for it."""
 
@@ -1679,6 +1902,12 @@ def validate(
     w = _prepare_entries(entries)
     mapping = check_mapping(mapping)
     input_count = len(w)
+    if S.RATE_SOURCE in w.columns:
+        # a report's entries validated again: a rate filled by the fallback is not the
+        # tracker's (the fingerprint and the fallback look at the entry as exported)
+        filled = w[S.RATE_SOURCE].isin(_FILLED_SOURCES).to_numpy(dtype=bool, na_value=False)
+        if filled.any():
+            w[S.BILLABLE_RATE] = w[S.BILLABLE_RATE].mask(filled)
     # columns validation adds are recomputed (a report's clean entries can be validated again)
     derived = {*S.VALIDATED_DTYPES, S.FAILED_RULES} - {S.SPLIT_FROM}
     w = w.drop(columns=[c for c in w.columns if c in derived])
@@ -1751,7 +1980,9 @@ def validate(
             f"the default item '{default[1]}' (id {default[0]}) is inactive in QuickBooks",
         ).astype(object)
 
+    # the fingerprint is the entry as the tracker exported it: hashed before rates are filled
     hashes = row_hashes(w, FINGERPRINT_COLUMNS, factorized=factorized)
+    _fill_rates(w, rules, people, items)
     held = _held_entries(ledger, w, hashes) if ledger is not None else None
     applied = rules.rules(lists=lists is not None, ledger=ledger is not None)
     ctx = _Context(w, rules, people, customers, items, held, factorized)
@@ -1840,6 +2071,7 @@ __all__ = [
     "Rounding",
     "Rule",
     "Rules",
+    "fill_rates",
     "format_duration",
     "round_durations",
     "split_entries",

@@ -547,6 +547,8 @@ def _qbo_people(vendor: bool) -> list[dict]:
             if p.rate:
                 rec["BillRate"] = p.rate
         else:
+            if p.rate:  # contractors bill by the hour; suppliers have no rate
+                rec["BillRate"] = p.rate
             rec["Vendor1099"] = bool(p.given)
             rec["Balance"] = 0
             rec["CurrencyRef"] = {"value": "USD", "name": "United States Dollar"}

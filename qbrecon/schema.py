@@ -81,6 +81,9 @@ FIRST_NAME = "first_name"
 LAST_NAME = "last_name"
 NUMBER = "number"  # employee number / account number where QuickBooks has one
 ITEM_TYPE = "item_type"
+#: a person's bill rate (QuickBooks Online Employee/Vendor ``BillRate``) or an item's sales
+#: price; float, NaN where the source has none (optional: frames without it still load)
+RATE = "rate"
 
 LIST_DTYPES: dict[str, str] = {
     QB_ID: STRING,
@@ -98,9 +101,10 @@ PERSON_DTYPES: dict[str, str] = {
     LAST_NAME: STRING,
     EMAIL: STRING,
     NUMBER: STRING,
+    RATE: "float64",
 }
 #: extra columns carried by the item list
-ITEM_DTYPES: dict[str, str] = {**LIST_DTYPES, ITEM_TYPE: STRING}
+ITEM_DTYPES: dict[str, str] = {**LIST_DTYPES, ITEM_TYPE: STRING, RATE: "float64"}
 
 # ------------------------------------------------------ suggestions and mapping
 KIND = "kind"  # "employee" (employees and vendors), "customer", "item"
@@ -165,6 +169,11 @@ BATCH_EXTRA_DTYPES: dict[str, str] = {NAME_OF: STRING, ITEM_NAME: STRING, FINGER
 # --------------------------------------------------------- validated entries
 SPLIT_FROM = "split_from"  # the original entry id of a piece made by split_long ("" otherwise)
 FAILED_RULES = "failed_rules"  # rejected entries: the error-level rules they broke, comma-joined
+#: where an entry's billable_rate came from: "tracker", "employee" (the mapped employee's or
+#: vendor's bill rate), "item" (the service item's price), "default" (Rules.default_rate),
+#: or "" when it has none
+RATE_SOURCE = "rate_source"
+RATE_SOURCES = ("tracker", "employee", "item", "default")
 
 #: columns validation adds to the entries in Report.clean and Report.rejected
 VALIDATED_DTYPES: dict[str, str] = {
@@ -178,6 +187,7 @@ VALIDATED_DTYPES: dict[str, str] = {
     ITEM_NAME: STRING,
     FINGERPRINT: STRING,
     SPLIT_FROM: STRING,
+    RATE_SOURCE: STRING,
 }
 
 # ------------------------------------- match evidence, remembered decisions, new records

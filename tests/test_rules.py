@@ -350,7 +350,7 @@ def test_outside_period(rows, expected):
 MISSING_RATE = [
     (
         [{**OK, "billable_rate": np.nan}, {**OK, "billable_rate": 0.0}],
-        {},
+        {"rate_fallback": ()},
         [("e1", "billable but has no hourly rate")],
     ),
     ([{**OK, "billable": False, "billable_rate": np.nan}], {"require_billable": False}, []),
@@ -358,7 +358,7 @@ MISSING_RATE = [
     ([{**OK, "billable_rate": np.nan}], {"require_rate": False}, []),
     (
         [{**OK, "billable_rate": np.nan}],
-        {"target": "iif", "require_rate": True},
+        {"target": "iif", "require_rate": True, "rate_fallback": []},
         [("e1", "billable but has no hourly rate")],
     ),
 ]

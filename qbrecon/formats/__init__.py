@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .. import schema as S
@@ -46,7 +47,7 @@ ROW = "_row"  # where the record is in its file: line (IIF, CSV), spreadsheet ro
 
 RAW_TEXT = (S.QB_ID, S.NAME, S.FULL_NAME, S.PARENT_ID, PARENT_FULL,
             S.FIRST_NAME, S.LAST_NAME, S.EMAIL, S.NUMBER, S.ITEM_TYPE)
-RAW_COLUMNS = (*RAW_TEXT, S.ACTIVE, ROW)
+RAW_COLUMNS = (*RAW_TEXT, S.RATE, S.ACTIVE, ROW)
 
 
 @dataclass
@@ -56,7 +57,7 @@ class ListRecords:
     Attributes:
         kind: which list (one of :data:`LIST_KINDS`).
         frame: one row per record with :data:`RAW_COLUMNS` ("" where the file is
-            silent; ``active`` is NA when the file does not say).
+            silent; ``rate`` is NaN and ``active`` NA when the file does not say).
         file: the file the records came from.
         fmt: the format (a key of :data:`FORMAT_SYSTEM`).
         fields: the file's own name for each raw column, for error messages
@@ -83,6 +84,9 @@ def raw_frame(columns: Mapping[str, Sequence | pd.Series], n: int) -> pd.DataFra
             out[col] = s.where(s.notna(), "").astype(str).reset_index(drop=True)
         else:
             out[col] = pd.Series([""] * n, dtype=object)
+    rate = columns.get(S.RATE)
+    out[S.RATE] = (pd.Series(np.full(n, np.nan)) if rate is None
+                   else pd.Series(rate, dtype="float64").reset_index(drop=True))
     active = columns.get(S.ACTIVE)
     out[S.ACTIVE] = (pd.Series([pd.NA] * n, dtype="boolean") if active is None
                      else pd.Series(active, dtype="boolean").reset_index(drop=True))
@@ -109,6 +113,42 @@ def parse_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     flags[folded.isin(_FALSE)] = False
     bad = flags.isna() & (folded != "") & values.notna()
     return flags, bad
+
+
+_AMOUNT = r"^\(?-?[$€£¥₺]?\s*-?[\d.,' ]*\d[\d.,' ]*\)?$"
+
+
+def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Money amounts as QuickBooks writes them (``120``, ``120.00``, ``"1,250.50"``,
+    ``$95.00``) to floats.
+
+    A percentage (``10%``, the price of a discount or markup item) is not an amount:
+    it reads as NaN without being an error.
+
+    Returns:
+        ``(amounts, bad)``: the amounts (NaN where the cell is empty, a percentage or
+        unreadable) and a boolean mask of the cells that were unreadable.
+
+    Example:
+        >>> amounts, bad = parse_amounts(pd.Series(["120.00", "$1,250.50", "", "10%", "n/a"]))
+        >>> amounts.tolist(), bad.tolist()
+        ([120.0, 1250.5, nan, nan, nan], [False, False, False, False, True])
+    """
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    percent = text.str.endswith("%")
+    numeric = text.str.fullmatch(_AMOUNT) & ~percent
+    negative = text.str.startswith("(") & text.str.endswith(")")
+    digits = text.where(numeric, "").str.replace(r"[()$€£¥₺\s']", "", regex=True)
+    # "1.234,50" and "95,00": a comma before the last one or two digits, with no point
+    # after it, is a decimal comma; otherwise commas separate thousands
+    decimal_comma = digits.str.contains(r",\d{1,2}$") & ~digits.str.contains(r",.*\.")
+    digits = digits.where(
+        ~decimal_comma, digits.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    ).str.replace(",", "", regex=False)
+    amounts = pd.to_numeric(digits.where(digits != "", None), errors="coerce").astype("float64")
+    amounts = amounts.where(~negative, -amounts)
+    bad = (text != "") & ~percent & amounts.isna()
+    return amounts, bad
 
 
 def path_leaf(full: pd.Series) -> pd.Series:
@@ -156,6 +196,7 @@ __all__ = [
     "TREE_KINDS",
     "ListRecords",
     "decode_text",
+    "parse_amounts",
     "parse_flags",
     "path_leaf",
     "path_parent",

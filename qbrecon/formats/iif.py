@@ -15,7 +15,10 @@ A field holding a comma or quote may be wrapped in double quotes, with ``""`` fo
 The list sections read are ``EMP`` (employees), ``VEND`` (vendors), ``CUST``
 (customers, ``Parent:Job`` names), ``INVITEM`` (items) and ``CLASS`` (classes); every
 other section (``HDR``, ``ACCNT``, ``OTHERNAME``, ``CTYPE``, ``TRNS``...) is skipped.
-``HIDDEN`` = ``Y`` marks an inactive record.
+``HIDDEN`` = ``Y`` marks an inactive record. An item's ``PRICE`` is its rate (a
+percentage price, as discount items have, is none); ``EMP`` and ``VEND`` carry no plain
+bill rate (QuickBooks Desktop keeps billing rates in a list of their own), so people read
+from IIF have none.
 
 IIF has no QuickBooks ids: a record's ``qb_id`` is its ``REFNUM`` (the record number
 QuickBooks writes in list exports) when the file has one, else its full name. Neither
@@ -53,6 +56,7 @@ from . import (
     ROW,
     ListRecords,
     decode_text,
+    parse_amounts,
     parse_flags,
     path_leaf,
     path_parent,
@@ -243,9 +247,15 @@ def iif_list_records(
             if kind == "items":
                 code = _col(frame, "INVITEMTYPE").str.strip().str.upper()
                 cols[S.ITEM_TYPE] = code.map(IIF_ITEM_TYPES).fillna(code)
+                price = _col(frame, "PRICE")
+                rate, bad = parse_amounts(price)
+                for ln, v in zip(lines[bad.to_numpy()], price[bad], strict=True):
+                    problems.append(Problem("PRICE must be an amount", row=int(ln), column="PRICE",
+                                            value=v))
+                cols[S.RATE] = rate
         out.append(ListRecords(kind, raw_frame(cols, len(frame)), file, "iif",
                                {S.NAME: "NAME", S.FULL_NAME: "NAME", PARENT_FULL: "NAME",
-                                S.QB_ID: "REFNUM", S.ACTIVE: "HIDDEN"}))
+                                S.QB_ID: "REFNUM", S.ACTIVE: "HIDDEN", S.RATE: "PRICE"}))
     if problems:
         raise InputError("IIF list records are incomplete", file=file, problems=problems)
     return out

@@ -23,7 +23,9 @@ A table whose name column is just ``Name`` or ``Display Name`` is read when the 
 name says which list it is (``Customers.csv``, ``employee_list.xlsx``...). Other
 columns used when present: ``Id``; ``Status`` (Active/Inactive) or ``Active``;
 ``Email``; ``First name``/``Last name``; ``Employee ID``; ``Account #`` (vendors);
-``Type`` (items); ``Parent``/``Sub-customer of`` (customers) and ``Category`` (items).
+``Type`` (items); ``Parent``/``Sub-customer of`` (customers) and ``Category`` (items);
+the rate: ``Sales price/rate``, ``Sales price``, ``Price`` or ``Rate`` (items),
+``Bill rate``, ``Billing rate`` or ``Hourly rate`` (employees, vendors).
 Sub-customers may also be written ``Parent:Child`` in the name column.
 
 These exports carry no QuickBooks ids unless an ``Id`` column was added: a record's
@@ -50,7 +52,16 @@ import pandas as pd
 
 from .. import schema as S
 from ..errors import InputError, Problem
-from . import PARENT_FULL, ROW, ListRecords, parse_flags, path_leaf, path_parent, raw_frame
+from . import (
+    PARENT_FULL,
+    ROW,
+    ListRecords,
+    parse_amounts,
+    parse_flags,
+    path_leaf,
+    path_parent,
+    raw_frame,
+)
 
 #: rows searched for the header line
 HEADER_SCAN = 30
@@ -82,6 +93,13 @@ _NUMBER = {"employees": ("employee id", "employee no.", "employee number", "empl
 _PARENT = {"customers": ("parent", "parent customer", "sub-customer of", "parent customer name"),
            "items": ("parent", "category", "sub-product/service of")}
 _TYPE = ("type", "item type", "product/service type")
+#: the rate columns: a person's billing rate, an item's sales price
+_RATE = {"employees": ("bill rate", "billing rate", "bill rate (/hr)", "billing rate (/hr)",
+                       "hourly rate", "rate"),
+         "vendors": ("bill rate", "billing rate", "bill rate (/hr)", "billing rate (/hr)",
+                     "hourly rate", "rate"),
+         "items": ("sales price/rate", "sales price / rate", "price/rate", "sales price", "price",
+                   "rate", "unit price")}
 _ITEM_TYPES = {"service": "Service", "noninventory": "NonInventory", "inventory": "Inventory",
                "bundle": "Group", "group": "Group", "category": "Category",
                "othercharge": "OtherCharge"}
@@ -195,6 +213,14 @@ def qbo_export_records(
         cols[S.ACTIVE] = active
     if kind in _NUMBER and (j := col_of(_NUMBER[kind])) is not None:
         cols[S.NUMBER] = rows[j]
+    rate_header = ""
+    if kind in _RATE and (j := col_of(_RATE[kind])) is not None:
+        rate_header = header[j]
+        rate, bad = parse_amounts(rows[j])
+        for r, v in zip(sheet_row[bad.to_numpy()], rows[j][bad], strict=True):
+            problems.append(Problem(f"{where}{rate_header} must be an amount", row=int(r),
+                                    column=rate_header, value=v))
+        cols[S.RATE] = rate
     if kind == "items" and (j := col_of(_TYPE)) is not None:
         raw = rows[j].str.strip()
         cols[S.ITEM_TYPE] = raw.str.replace(r"[\s_-]", "", regex=True).str.casefold().map(
@@ -221,7 +247,8 @@ def qbo_export_records(
                          problems=problems)
     return ListRecords(kind, raw_frame(cols, len(rows)), file, "qbo-export",
                        {S.NAME: header[name_col], S.FULL_NAME: header[name_col],
-                        PARENT_FULL: header[name_col], S.QB_ID: header[name_col]})
+                        PARENT_FULL: header[name_col], S.QB_ID: header[name_col],
+                        S.RATE: rate_header})
 
 
 __all__ = ["GENERIC_NAME_COLUMNS", "HEADER_SCAN", "NAME_COLUMNS", "qbo_export_records"]

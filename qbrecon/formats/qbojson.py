@@ -12,7 +12,8 @@ What ``POST /v3/company/<realm>/query`` returns, saved as a file::
 Also accepted: a list of such responses (the pages of one query), a batch response
 (``BatchItemResponse`` items with a ``QueryResponse``), and a single-entity read
 (``{"Customer": {...}, "time": ...}``). Entities read: Employee, Vendor, Customer
-(sub-customers and projects), Item and Class. Inactive records keep QuickBooks'
+(sub-customers and projects), Item and Class; the rates are Employee and Vendor
+``BillRate`` and Item ``UnitPrice``. Inactive records keep QuickBooks'
 ``" (deleted)"`` name suffix here; :func:`qbrecon.qblists.lists_from_records` strips it.
 
 Example:
@@ -128,7 +129,7 @@ def qbo_json_records(doc: Any, *, file: str | None = None) -> list[ListRecords]:
         out.append(ListRecords(QBO_ENTITIES[entity], raw_frame(cols, len(frame)), file, "qbo-json",
                                {S.QB_ID: "Id", S.NAME: _NAME_FIELD[entity],
                                 S.FULL_NAME: "FullyQualifiedName", S.PARENT_ID: "ParentRef",
-                                S.ACTIVE: "Active"}))
+                                S.ACTIVE: "Active", S.RATE: _RATE_FIELD.get(entity, "")}))
     return out
 
 
@@ -181,6 +182,12 @@ def _record(entity: str, rec: Any, n: int, problems: list[Problem]) -> dict | No
             problems.append(Problem(f"{label}: ParentRef has no value", row=n, column="ParentRef",
                                     value=_str(parent)[:40]))
             ok = False
+    rate_field = _RATE_FIELD.get(entity)
+    rate = _rate(rec.get(rate_field)) if rate_field else None
+    if rate is False:
+        problems.append(Problem(f"{label}: {rate_field} must be a number", row=n,
+                                column=rate_field, value=_str(rec.get(rate_field))[:40]))
+        ok = False
     if not ok:
         return None
     out = {S.QB_ID: qb_id, S.NAME: name, S.FULL_NAME: fqn, S.PARENT_ID: parent_id,
@@ -198,7 +205,32 @@ def _record(entity: str, rec: Any, n: int, problems: list[Problem]) -> dict | No
         out[S.EMAIL] = _str(email.get("Address")) if isinstance(email, dict) else ""
     elif entity == "Item":
         out[S.ITEM_TYPE] = _str(rec.get("Type"))
+    if rate_field:
+        out[S.RATE] = float("nan") if rate is None else rate
     return out
+
+
+#: where each entity keeps its rate: a person's bill rate, an item's sales price
+_RATE_FIELD = {"Employee": "BillRate", "Vendor": "BillRate", "Item": "UnitPrice"}
+
+
+def _rate(v: Any) -> float | bool | None:
+    """A BillRate/UnitPrice as a float; None when absent; False when not a number.
+
+    Numbers may come as JSON numbers or, from Decimal-serialising clients, as strings.
+    """
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v.strip().replace(",", ""))
+        except ValueError:
+            return False
+    return False
 
 
 __all__ = ["QBO_ENTITIES", "NotQueryResponse", "qbo_json_records"]

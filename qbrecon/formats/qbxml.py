@@ -17,7 +17,9 @@ A response file holds one ``QBXML`` document, or several written one after anoth
 
 Read: ``EmployeeQueryRs``, ``VendorQueryRs``, ``CustomerQueryRs``, ``ItemQueryRs`` and
 the per-type item queries (``ItemServiceQueryRs``...), ``ClassQueryRs`` and
-``PayrollItemWageQueryRs``. ``qb_id`` is the ``ListID``. Parsing goes through
+``PayrollItemWageQueryRs``. ``qb_id`` is the ``ListID``. An item's rate is its
+``SalesOrPurchase/Price`` or ``SalesAndPurchase/SalesPrice``; employees and vendors
+name a billing rate level (``BillingRateRef``), not an amount, so they have none. Parsing goes through
 :func:`qbrecon._xml.parse_xml` (no DTDs, no entities, size limit).
 
 Time out (the last section): reusable pieces for sending time to QuickBooks Desktop, by
@@ -55,7 +57,7 @@ import pandas as pd
 from .. import schema as S
 from .._xml import FRAGMENTS_ROOT, MAX_XML_BYTES, local_name, parse_xml
 from ..errors import InputError, Problem, SettingsError
-from . import PARENT_FULL, ROW, ListRecords, parse_flags, raw_frame
+from . import PARENT_FULL, ROW, ListRecords, parse_amounts, parse_flags, raw_frame
 
 log = logging.getLogger("qbrecon")
 
@@ -170,7 +172,16 @@ def qbxml_list_records(root: ET.Element, *, file: str | None = None) -> list[Lis
                 Problem(f"record {o}: IsActive must be true or false", row=int(o), column="IsActive",
                         value=v)
                 for o, v in zip(frame.loc[bad, ROW], frame.loc[bad, S.ACTIVE], strict=True)])
-        cols = {c: frame[c] for c in frame.columns if c not in (S.ACTIVE, ROW)}
+        cols = {c: frame[c] for c in frame.columns if c not in (S.ACTIVE, ROW, _PRICE)}
+        if _PRICE in frame.columns:
+            rate, bad_price = parse_amounts(frame[_PRICE].fillna(""))
+            if bad_price.any():
+                raise InputError("qbXML item records have a bad price", file=file, problems=[
+                    Problem(f"record {o}: the price must be an amount", row=int(o),
+                            column="Price", value=v)
+                    for o, v in zip(frame.loc[bad_price, ROW], frame.loc[bad_price, _PRICE],
+                                    strict=True)])
+            cols[S.RATE] = rate
         cols[S.ACTIVE] = active.fillna(True)
         cols[ROW] = frame[ROW]
         out.append(ListRecords(kind, raw_frame(cols, len(frame)), file, "qbxml",
@@ -213,7 +224,20 @@ def _record(ret: ET.Element, tag: str, ordinal: int, problems: list[Problem]) ->
         rec[S.EMAIL] = text("Email")
     elif tag in ITEM_RETS:
         rec[S.ITEM_TYPE] = ITEM_RETS[tag]
+        # one-sided items state SalesOrPurchase/Price; two-sided ones SalesAndPurchase/SalesPrice
+        # (a PricePercent, as discount items have, is no rate)
+        price = ""
+        for block, field_name in (("SalesOrPurchase", "Price"), ("SalesAndPurchase", "SalesPrice")):
+            el = kids.get(block)
+            if el is not None:
+                price = price or next((c.text or "" for c in el if local_name(c.tag) == field_name), "")
+        if not price and "SalesPrice" in kids:  # ItemInventoryRet keeps it at the top level
+            price = text("SalesPrice")
+        rec[_PRICE] = price.strip()
     return rec
+
+
+_PRICE = "_price"  # the item's price as the response writes it, parsed per list below
 
 
 def read_qbxml_lists(
