@@ -18,7 +18,7 @@ import pandas as pd
 from .. import schema as S
 from ..errors import InputError, SettingsError
 from . import clockify, generic, harvest, qbtime, toggl
-from ._common import Ctx, Field, Layout
+from ._common import Ctx, Field, Layout, check_duplicate_columns
 from ._read import RawTable, read_table
 
 log = logging.getLogger("qbrecon")
@@ -171,6 +171,7 @@ def read_time_entries(
     if column_map:
         generic.check_map(column_map, table.header, str(p))
     ctx = Ctx(table=table, layout=layout, dayfirst=dayfirst)
+    check_duplicate_columns(table, ctx.cols)
     frame = _CONVERT[layout.source](ctx)
     if ctx.problems:
         rows = {pr.row for pr in ctx.problems}

@@ -260,9 +260,21 @@ class Ctx:
 
     def durations(self, name: str, *, decimal: str | None = None) -> P.Parsed:
         parsed = P.parse_durations(self.raw(name), decimal=decimal)
-        self.bad(parsed.bad, name, f"not a duration (expected H:MM:SS or decimal hours, "
-                                   f"0 to {P.MAX_HOURS:,} hours)")
+        self._mixed(parsed, name)
+        self.bad(parsed.bad & ~parsed.mixed, name, f"not a duration (expected H:MM:SS or "
+                                                   f"decimal hours, 0 to {P.MAX_HOURS:,} hours)")
         return parsed
+
+    def _mixed(self, parsed: P.Parsed, name: str) -> None:
+        """Report values written with the other decimal separator than their column's."""
+        seps = parsed.separators
+        if parsed.mixed is not None and seps is not None:
+            self.bad(parsed.mixed, name, P.mixed_message(seps))
+        if seps is not None and seps.guessed is not None:
+            reading = "a thousands separator" if seps.decimal == "." else "a decimal separator"
+            log.warning("%s: column %r: no value shows its decimal separator; %r is read with "
+                        "%r as %s", self.table.file, self.cols.get(name, name), seps.guessed,
+                        "," if seps.decimal == "." else ".", reading)
 
     def hours(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Decimal hours → (seconds, empty mask); negative or absurd values are reported."""
@@ -273,13 +285,60 @@ class Ctx:
 
     def numbers(self, name: str) -> P.Parsed:
         parsed = P.parse_numbers(self.raw(name))
-        self.bad(parsed.bad, name, "not a number")
+        self._mixed(parsed, name)
+        self.bad(parsed.bad & ~parsed.mixed, name, "not a number")
         return parsed
 
     def bools(self, name: str) -> P.Parsed:
         parsed = P.parse_bools(self.raw(name))
         self.bad(parsed.bad, name, "not a yes/no value")
         return parsed
+
+
+def check_duplicate_columns(table: RawTable, cols: dict[str, str]) -> None:
+    """Refuse a header that names a column the layout reads (``cols``) more than once.
+
+    Which of two ``Description`` columns holds the entries' text cannot be guessed; both
+    are named in one error. Copies identical in every row are harmless: a warning.
+    Repeated columns that the layout does not read are ignored.
+
+    Raises:
+        InputError: a column the layout reads appears several times with different values.
+    """
+    written = table.written or table.header
+    used = {header_key(c) for c in cols.values()}
+    where: dict[str, list[int]] = {}
+    for j, name in enumerate(written):
+        if header_key(name) in used:
+            where.setdefault(header_key(name), []).append(j)
+    problems = []
+    for positions in where.values():
+        if len(positions) < 2:
+            continue
+        name = written[positions[0]]
+        frame = table.frame
+        first = frame.iloc[:, positions[0]].fillna("").str.strip()
+        numbers = ", ".join(_column_label(table, j) for j in positions)
+        if all(first.equals(frame.iloc[:, j].fillna("").str.strip()) for j in positions[1:]):
+            log.warning("%s: column %r appears %d times (%s) with the same values; the first "
+                        "is read", table.file, name, len(positions), numbers)
+            continue
+        problems.append(Problem(
+            f"the column appears {len(positions)} times ({numbers}) with different values; "
+            "keep the one to read and remove or rename the others",
+            row=table.header_row, column=name))
+    if problems:
+        raise InputError("the header repeats a column name, so which one to read is unclear",
+                         file=table.file, problems=problems)
+
+
+def _column_label(table: RawTable, j: int) -> str:
+    """Column ``j`` (0-based) as a spreadsheet user finds it: letter in XLSX, number in CSV."""
+    if table.kind == "xlsx":
+        from openpyxl.utils import get_column_letter
+
+        return f"column {get_column_letter(j + 1)}"
+    return f"column {j + 1}"
 
 
 _NAME_DATES = re.compile(r"(?<!\d)(\d{1,2})[_.\-](\d{1,2})[_.\-](\d{4})(?!\d)")
@@ -337,12 +396,25 @@ def compose_ids(
     start: np.ndarray,
     date: np.ndarray,
     what: pd.Series | Callable[[], pd.Series] | None = None,
+    note: pd.Series | Callable[[], pd.Series] | None = None,
 ) -> pd.Series:
     """Entry ids that stay the same across repeated loads and re-exports.
 
-    ``<source>-<person>-<YYYYMMDDHHMMSS>`` from who and when the entry started; where
-    the export has no clock time, ``<source>-<person>-<YYYYMMDD>-<what>`` with ``what``
-    the hashed client/project/task. A repeated key gets ``-2``, ``-3``... in file order.
+    ``<source>-<person>-<YYYYMMDDHHMMSS>`` from who and when the entry started. Where the
+    export has no clock time, ``<source>-<person>-<YYYYMMDD>-<what>-<note>``: ``what`` the
+    hashed client/project/task, ``note`` the hashed notes (description). Only entries
+    alike in all of these are numbered ``-2``, ``-3``... in file order.
+
+    Why the notes are in the key: without a clock time the order of a day's entries is all
+    that tells them apart, and an entry added later (a forgotten call logged before an
+    entry already sent) would renumber its neighbours: the sent entry would come back
+    under a new id and be sent twice. With the notes in the key an added entry can only
+    shift entries with the very same notes. The price: an entry whose *notes* are edited
+    after sending gets a new id. Its hours are deliberately not in the key, so an entry
+    whose hours are corrected keeps its id and is reported as edited after sending
+    (``changed_after_send``), the most common correction. Notes are compared casefolded
+    with spaces collapsed, so re-capitalising them keeps the id.
+
     Person keys are casefolded with spaces collapsed, so a re-export that changed only
     the case of a name keeps its ids.
     """
@@ -350,24 +422,29 @@ def compose_ids(
     pcodes, phash = _hash_codes(person, fold=True)
     has_start = ~np.isnat(start)
     when = np.where(has_start, _stamp_int(start, with_time=True), _stamp_int(date, with_time=False))
-    if what is not None and not has_start.all():
-        wcodes, whash = _hash_codes(what() if callable(what) else what, fold=True)
-        wcodes = np.where(has_start, -1, wcodes)
-    else:
-        wcodes, whash = np.full(n, -1), np.array([], dtype=object)
-    if (wcodes < 0).all() and len(phash) < (1 << 17):
+    none = np.full(n, -1), np.array([], dtype=object)
+    wcodes, whash = none
+    ncodes, nhash = none
+    if not has_start.all():
+        if what is not None:
+            wcodes, whash = _hash_codes(what() if callable(what) else what, fold=True)
+            wcodes = np.where(has_start, -1, wcodes)
+        if note is not None:
+            ncodes, nhash = _hash_codes(note() if callable(note) else note, fold=True)
+            ncodes = np.where(has_start, -1, ncodes)
+    if (wcodes < 0).all() and (ncodes < 0).all() and len(phash) < (1 << 17):
         # the usual case: who and when fit one int64 (when < 2**45), cheap to check
         parts = pd.Series((pcodes.astype("int64") << 45) | when)
     else:
-        parts = pd.DataFrame({"p": pcodes, "t": when, "w": wcodes})
+        parts = pd.DataFrame({"p": pcodes, "t": when, "w": wcodes, "n": ncodes})
     dup = parts.duplicated().to_numpy()
     prefix = pa.array([f"{source}-{h}-" for h in phash], pa.string())
     key = pc.binary_join_element_wise(
         pc.take(prefix, pa.array(pcodes)), pc.cast(pa.array(when), pa.string()), "")
-    if len(whash):
-        has_what = wcodes >= 0
-        wtext = pc.take(pa.array(whash, pa.string()), pa.array(np.maximum(wcodes, 0)))
-        key = pc.if_else(pa.array(has_what), pc.binary_join_element_wise(key, wtext, "-"), key)
+    for codes, hashes in ((wcodes, whash), (ncodes, nhash)):
+        if len(hashes):
+            text = pc.take(pa.array(hashes, pa.string()), pa.array(np.maximum(codes, 0)))
+            key = pc.if_else(pa.array(codes >= 0), pc.binary_join_element_wise(key, text, "-"), key)
     if dup.any():
         by = parts if isinstance(parts, pd.Series) else [parts[c] for c in parts.columns]
         occurrence = parts.groupby(by, sort=False).cumcount().to_numpy()
@@ -508,6 +585,11 @@ def what_of(ctx: Ctx) -> Callable[[], pd.Series]:
     """client:project:task, the "what" of an entry in ids built without a clock time
     (built only when some entry has no clock time)."""
     return lambda: ctx.text("client") + ":" + ctx.text("project") + ":" + ctx.text("task")
+
+
+def note_of(ctx: Ctx, name: str = "description") -> Callable[[], pd.Series]:
+    """The notes of an entry, the last part of ids built without a clock time."""
+    return lambda: ctx.text(name)
 
 
 def bool_column(parsed: P.Parsed, *, default: bool) -> np.ndarray:

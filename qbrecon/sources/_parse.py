@@ -40,6 +40,8 @@ class Parsed:
     values: np.ndarray
     bad: np.ndarray  # True where a non-empty value could not be parsed
     empty: np.ndarray  # True where the cell was empty
+    mixed: np.ndarray | None = None  # numbers: bad because of the other decimal separator
+    separators: Separators | None = None  # numbers: how the column's separator was chosen
 
 
 def _factorize(texts: pd.Series) -> tuple[np.ndarray, pa.Array]:
@@ -197,51 +199,118 @@ def parse_durations(texts: pd.Series, *, decimal: str | None = None) -> Parsed:
     h, mi, s = np.nan_to_num(_num(g["h"])), np.nan_to_num(_num(g["m"])), np.nan_to_num(_num(g["s"]))
     neg = pc.fill_null(pc.equal(g["neg"], "-"), False).to_numpy(zero_copy_only=False)
     valid = hms & ~neg & (mi < 60) & (s < 60) & (h <= MAX_HOURS)
-    hours = numbers_of(u, decimal=decimal)
+    seps = separators(u, decimal=decimal, counts=_counts(codes, len(u)))
+    hours = seps.values
     dec_secs, dec_bad = hours_to_seconds(hours)
     dec_ok = ~hms & ~np.isnan(hours) & ~dec_bad
     secs = np.where(valid, h * 3600 + mi * 60 + s, np.where(dec_ok, dec_secs, 0)).astype("int64")
     empty = _empty(u)
     return Parsed(_spread(codes, secs, 0), _spread(codes, ~empty & ~(valid | dec_ok), False),
-                  _spread(codes, empty, True))
+                  _spread(codes, empty, True), _spread(codes, seps.mixed & ~hms, False), seps)
 
 
 # ---------------------------------------------------------------------- numbers
 _CURRENCY = r"[\s$€£¥₺\x{00a0}]|USD|EUR|GBP|CAD|AUD|TRY|CHF|BRL"
-_NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+#: readable with a decimal point: 1234.5, .5, 1e3, or valid thousands groups (1,234 / 12,345.5)
+_DOT_NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+|\d{1,3}(,\d{3})+(\.\d*)?)([eE][-+]?\d+)?$"
+#: readable with a decimal comma: 1234,5, ,5, or valid thousands groups (1.234 / 12.345,5)
+_COMMA_NUMBER = r"^[-+]?(\d+,?\d*|,\d+|\d{1,3}(\.\d{3})+(,\d*)?)$"
+
+
+@dataclass(frozen=True)
+class Separators:
+    """How each distinct text reads with either decimal separator, and the column's choice.
+
+    A value such as ``2.25`` reads only with a decimal point, ``1,5`` only with a decimal
+    comma; ``1,234`` and ``12`` read both ways. The column's separator is the one its
+    unambiguous values use (the majority of rows when both appear; a point when none
+    shows); a value that reads only with the other separator is *mixed*: reported, never
+    reinterpreted (``1,5`` among values like ``2.25`` is neither 15 nor silently 1.5).
+    """
+
+    decimal: str
+    values: np.ndarray  # float64, NaN where unreadable with the column's separator
+    mixed: np.ndarray  # readable only with the other separator
+    example: str | None  # an unambiguous value showing the column's separator
+    evidence: bool  # some value shows the separator (False: chosen by default)
+    guessed: str | None = None  # without evidence: a value whose reading rests on the default
+
+
+def separators(u: pa.Array, *, decimal: str | None = None,
+               counts: np.ndarray | None = None) -> Separators:
+    """Read distinct texts as numbers (thousands groups and currency stripped)."""
+    t = pc.replace_substring_regex(u, _CURRENCY, "")
+    dot = pc.fill_null(pc.match_substring_regex(t, _DOT_NUMBER), False).to_numpy(zero_copy_only=False)
+    comma = pc.fill_null(pc.match_substring_regex(t, _COMMA_NUMBER), False).to_numpy(
+        zero_copy_only=False)
+    comma_only, dot_only = comma & ~dot, dot & ~comma
+    has_sep = pc.fill_null(pc.match_substring_regex(t, r"[.,]\d"), False).to_numpy(
+        zero_copy_only=False)
+    w = np.ones(len(u), dtype="int64") if counts is None else counts
+    evidence = bool(comma_only.any() or dot_only.any())
+    if decimal is None:
+        decimal = "," if int(w[comma_only].sum()) > int(w[dot_only].sum()) else "."
+    if decimal == ",":
+        ok, mixed, shown = comma, dot_only, comma_only
+        t = pc.replace_substring(pc.replace_substring(t, ".", ""), ",", ".")
+    else:
+        ok, mixed, shown = dot, comma_only, dot_only
+        t = pc.replace_substring(t, ",", "")
+    t = pc.if_else(pa.array(ok), t, pa.scalar(None, t.type))
+    values = pc.cast(t, pa.float64()).to_numpy(zero_copy_only=False)
+    first = np.flatnonzero(shown)
+    example = u[int(first[0])].as_py().strip() if len(first) else None
+    guessed = None
+    if not evidence:  # 1,500 or 1.234 alone: read by the default, say which value
+        hit = np.flatnonzero(dot & comma & has_sep)
+        guessed = u[int(hit[0])].as_py().strip() if len(hit) else None
+    return Separators(decimal, values, mixed, example, evidence, guessed)
 
 
 def detect_decimal(u: pa.Array) -> str:
-    """The decimal separator of a column: "," when some value is unambiguously written
-    with a decimal comma (``20,0``, ``2.000,50``) and none with a decimal point."""
-    t = pc.replace_substring_regex(u, _CURRENCY, "")
-    comma = pc.any(pc.match_substring_regex(t, r"^-?\d+,\d{1,2}$|^-?\d{1,3}(\.\d{3})+,\d+$")).as_py()
-    dot = pc.any(pc.match_substring_regex(
-        t, r"^-?\d+\.\d{1,2}$|^-?\d{1,3}(,\d{3})+\.\d+$|^-?\d+\.\d{4,}$")).as_py()
-    return "," if comma and not dot else "."
+    """The decimal separator of a column: "," when more of its values can only be read
+    with a decimal comma (``20,0``, ``2.000,50``) than with a decimal point."""
+    return separators(u).decimal
 
 
 def numbers_of(u: pa.Array, *, decimal: str | None = None) -> np.ndarray:
-    """Numbers from distinct texts (thousands separators and currency stripped)."""
-    t = pc.replace_substring_regex(u, _CURRENCY, "")
-    if decimal is None:
-        decimal = detect_decimal(u)
-    if decimal == ",":
-        t = pc.replace_substring(pc.replace_substring(t, ".", ""), ",", ".")
+    """Numbers from distinct texts (thousands separators and currency stripped); NaN
+    where a value is unreadable or uses the separator the column does not."""
+    return separators(u, decimal=decimal).values
+
+
+def mixed_message(seps: Separators) -> str:
+    """What is wrong with a value that uses the other decimal separator."""
+    if seps.decimal == ",":
+        other, this, fix = "a decimal point", "decimal commas", "a comma"
     else:
-        t = pc.replace_substring(t, ",", "")
-    ok = pc.match_substring_regex(t, _NUMBER)
-    t = pc.if_else(ok, t, pa.scalar(None, t.type))
-    return pc.cast(t, pa.float64()).to_numpy(zero_copy_only=False)
+        other, this, fix = "a decimal comma", "decimal points", "a point"
+    shown = f" (such as {seps.example!r})" if seps.example else ""
+    return (f"written with {other} in a column written with {this}{shown}: "
+            f"ambiguous, write it with {fix}")
+
+
+def _counts(codes: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(codes[codes >= 0], minlength=n)
 
 
 def parse_numbers(texts: pd.Series, *, decimal: str | None = None) -> Parsed:
-    """Decimal numbers → float64 (NaN where empty)."""
+    """Decimal numbers → float64 (NaN where empty).
+
+    ``mixed`` marks values written with the other decimal separator than the column's
+    (see :class:`Separators`); they are also in ``bad``.
+
+    Example:
+        >>> p = parse_numbers(pd.Series(["1,234.5", "2.25", "1,5", ""]))
+        >>> p.values[:2].tolist(), p.bad.tolist(), p.mixed.tolist()
+        ([1234.5, 2.25], [False, False, True, False], [False, False, True, False])
+    """
     codes, u = _factorize(texts)
-    vals = numbers_of(u, decimal=decimal)
+    seps = separators(u, decimal=decimal, counts=_counts(codes, len(u)))
+    vals = seps.values
     empty = _empty(u)
     return Parsed(_spread(codes, vals, np.nan), _spread(codes, ~empty & np.isnan(vals), False),
-                  _spread(codes, empty, True))
+                  _spread(codes, empty, True), _spread(codes, seps.mixed & ~empty, False), seps)
 
 
 # --------------------------------------------------------------------- booleans

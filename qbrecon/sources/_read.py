@@ -42,6 +42,7 @@ class RawTable:
     encoding: str | None = None
     delimiter: str | None = None
     notes: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # header names before de-duplication
 
 
 HeaderTest = Callable[[list[str]], bool]
@@ -139,8 +140,10 @@ def read_text_table(path: Path, *, is_header: HeaderTest, describe: Callable[[],
             header = header[:-1]
         names = _dedupe(header)
         invalid: list = []
+        blank_skipped: list = []
         try:
-            table = _arrow_csv(path, encoding, delim, header_idx, names, len(fields), invalid)
+            table = _arrow_csv(path, encoding, delim, header_idx, names, len(fields), invalid,
+                               blank_skipped)
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             text = str(exc)
             if "UTF8" in text or "UTF-8" in text or isinstance(exc, UnicodeDecodeError):
@@ -155,17 +158,25 @@ def read_text_table(path: Path, *, is_header: HeaderTest, describe: Callable[[],
                 file=str(path),
                 problems=_field_count_problems(path, encoding, delim, header_idx, len(fields)),
             )
+        keep = _filled_rows(table)
         frame = table.to_pandas(types_mapper=_string_types).iloc[:, : len(names)]
         frame.columns = names
-        rows = np.arange(len(frame), dtype="int64") + header_idx + 2
+        rows: np.ndarray | None = np.arange(len(frame), dtype="int64") + header_idx + 2
         expected = header_idx + 1 + len(frame)
         lines_in_file = _count_lines(path)
-        if lines_in_file != expected:
+        if blank_skipped:  # their lines are unknown: count the slow, exact way below
+            rows = None
+        elif lines_in_file != expected:
             inner = _inner_breaks(frame)
             if lines_in_file == expected + int(inner.sum()):
                 rows = rows + np.concatenate([[0], np.cumsum(inner)[:-1]])
-            else:  # blank lines as well: find every record's line the slow, exact way
-                rows = _scan_line_numbers(path, encoding, delim, header_idx, len(frame))
+            else:  # blank lines as well
+                rows = None
+        if keep is not None:  # rows of empty cells (";;;;" as Excel saves them) are no entries
+            frame = frame.loc[keep].reset_index(drop=True)
+            rows = None if rows is None else rows[keep]
+        if rows is None:  # find every record's line the slow, exact way
+            rows = _scan_line_numbers(path, encoding, delim, header_idx, len(frame))
         if encoding == "cp1252":
             log.info("%s: not UTF-8; read as Windows-1252", path)
         return RawTable(
@@ -175,6 +186,7 @@ def read_text_table(path: Path, *, is_header: HeaderTest, describe: Callable[[],
             header=names,
             header_row=header_idx + 1,
             kind="csv",
+            written=list(header),
             encoding=encoding,
             delimiter=delim,
         )
@@ -189,12 +201,14 @@ def _string_types(t: pa.DataType):
     return None
 
 
-def _arrow_csv(path, encoding, delim, header_idx, names, width, invalid) -> pa.Table:
+def _arrow_csv(path, encoding, delim, header_idx, names, width, invalid, blank) -> pa.Table:
     # columns past the header's last name (trailing delimiters) are read and dropped
     all_names = names + [f"_extra{i}" for i in range(width - len(names))]
+    filler = str.maketrans("", "", delim + '"\r\n')
 
     def on_invalid(row) -> str:
-        invalid.append(row)
+        # a row of delimiters only, of another width than the header, is an empty row too
+        (blank if not (row.text or "").translate(filler) else invalid).append(row)
         return "skip"
 
     return pcsv.read_csv(
@@ -218,6 +232,26 @@ def _arrow_csv(path, encoding, delim, header_idx, names, width, invalid) -> pa.T
             quoted_strings_can_be_null=False,
         ),
     )
+
+
+def _filled_rows(table: pa.Table) -> np.ndarray | None:
+    """Which records have a non-empty cell (None: all of them, the usual case).
+
+    Spreadsheet programs save rows that once held data as a line of bare delimiters;
+    like blank lines, those rows are not records. Column by column, stopping at the
+    first column that leaves no row empty (in practice the first one).
+    """
+    import pyarrow.compute as pc
+
+    empty = None
+    for col in table.columns:
+        e = pc.equal(pc.binary_length(col), 0)
+        empty = e if empty is None else pc.and_(empty, e)
+        if not pc.any(empty).as_py():
+            return None
+    if empty is None:
+        return None
+    return ~pc.fill_null(empty, False).to_numpy(zero_copy_only=False)
 
 
 def _count_lines(path: Path) -> int:
@@ -342,6 +376,7 @@ def _xlsx_body(path, sheet_name, it, header, header_row, kinds) -> RawTable:
         header=names,
         header_row=header_row,
         kind="xlsx",
+        written=list(header),
         notes=[f"sheet {sheet_name!r}"],
     )
 

@@ -19,6 +19,7 @@ from ._common import (
     clock_span,
     compose_ids,
     currency_in,
+    note_of,
     nullable_bool,
     what_of,
 )
@@ -71,5 +72,6 @@ def convert(ctx: Ctx) -> pd.DataFrame:
         billable=billable_flags(ctx),
         rate=rate,
         approved=approved,
-        entry_id=compose_ids("clockify", email.where(email != "", user), start, date, what_of(ctx)),
+        entry_id=compose_ids("clockify", email.where(email != "", user), start, date, what_of(ctx),
+                             note_of(ctx)),
     )

@@ -156,7 +156,7 @@ def convert(ctx: Ctx) -> pd.DataFrame:
         entry_id = ("generic-" + given).astype(S.STRING)
     else:
         entry_id = compose_ids("generic", email.where(email != "", user), start, date,
-                               client + ":" + project + ":" + task)
+                               client + ":" + project + ":" + task, ctx.text("description"))
     return canonical(
         ctx,
         user=user,

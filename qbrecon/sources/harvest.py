@@ -2,8 +2,14 @@
 
 Decimal ``Hours`` only (no clock times), the person split into ``First Name`` and
 ``Last Name``, ``Approved?``, amounts with thousands separators (``"1,060.2"``) or a
-decimal comma in some locales. Entry ids use who, the day and client/project/task
-(Harvest exports carry no entry id), numbered in file order within a day.
+decimal comma in some locales.
+
+Harvest exports carry no entry id and no clock time, so ids are made from who, the day,
+client/project/task and the notes; only entries alike in all of these are numbered in
+file order. An entry added later on the same day and project therefore cannot take over
+the id of one already sent (it would be sent twice otherwise), and an entry whose hours
+are corrected keeps its id (reported as edited after sending). The price: an entry whose
+notes are edited after sending gets a new id (see ``compose_ids``).
 """
 
 from __future__ import annotations
@@ -63,6 +69,7 @@ def convert(ctx: Ctx) -> pd.DataFrame:
     person = person.where(person != "", user)
     nat = np.full(ctx.n, np.datetime64("NaT", "ns"))
     client, project, task = ctx.text("client"), ctx.text("project"), ctx.text("task")
+    notes = ctx.text("notes")
     return canonical(
         ctx,
         user=user,
@@ -70,7 +77,7 @@ def convert(ctx: Ctx) -> pd.DataFrame:
         client=client,
         project=project,
         task=task,
-        description=ctx.text("notes"),
+        description=notes,
         tags=pd.Series([""] * ctx.n),
         date=date,
         start=nat,
@@ -79,5 +86,6 @@ def convert(ctx: Ctx) -> pd.DataFrame:
         billable=billable,
         rate=rate,
         approved=approved,
-        entry_id=compose_ids("harvest", person, nat, date, client + ":" + project + ":" + task),
+        entry_id=compose_ids("harvest", person, nat, date, client + ":" + project + ":" + task,
+                             notes),
     )

@@ -121,5 +121,6 @@ def convert(ctx: Ctx) -> pd.DataFrame:
         billable=billable,
         rate=np.full(ctx.n, np.nan),
         approved=approved,
-        entry_id=compose_ids("qbtime", person, start, date, client + ":" + project + ":" + ctx.text("item")),
+        entry_id=compose_ids("qbtime", person, start, date,
+                             client + ":" + project + ":" + ctx.text("item"), description),
     )

@@ -19,6 +19,7 @@ from ._common import (
     clock_span,
     compose_ids,
     currency_in,
+    note_of,
     what_of,
 )
 
@@ -76,5 +77,6 @@ def convert(ctx: Ctx) -> pd.DataFrame:
         billable=billable_flags(ctx),
         rate=rate,
         approved=None,
-        entry_id=compose_ids("toggl", email.where(email != "", user), start, date, what_of(ctx)),
+        entry_id=compose_ids("toggl", email.where(email != "", user), start, date, what_of(ctx),
+                             note_of(ctx)),
     )
