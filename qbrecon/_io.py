@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, OutputError
+from .errors import OutputError
 
 #: a text cell starting with one of these would be a formula (or DDE) in a spreadsheet
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -35,11 +35,8 @@ def atomic_path(path: str | os.PathLike[str], *, mode: int | None = None) -> Ite
     A crash mid-write leaves the old file (or none), never half of a new one. ``mode``
     sets the permissions before the file becomes visible under its name.
     """
-    target = Path(path)
-    if target.is_dir():
-        raise OutputError("is a folder: give the name of a file to write", file=str(target))
+    target = writable_target(path)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
     except OSError as exc:
@@ -59,6 +56,24 @@ def atomic_path(path: str | os.PathLike[str], *, mode: int | None = None) -> Ite
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def writable_target(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a place a file can be written: not a folder, its folder made if missing.
+
+    Writers call it before the work of building their output, so a wrong path fails fast.
+
+    Raises:
+        OutputError: ``path`` is a folder, or its folder cannot be made.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError("is a folder: give the name of a file to write", file=str(target))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_write(target, exc) from None
+    return target
 
 
 def _cannot_write(target: Path, exc: OSError) -> OutputError:
@@ -162,13 +177,13 @@ def write_workbook(
     cells, and text starting with ``= + - @`` as quoted text (never a formula).
 
     Raises:
-        InputError: the file cannot be written (for example, it is open in Excel).
+        OutputError: the file cannot be written (a folder by that name, no permission).
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    path = Path(path)
+    path = writable_target(path)
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
     for name, frames in sheets.items():
@@ -195,7 +210,5 @@ def write_workbook(
         with atomic_path(path) as tmp:
             wb.save(tmp)
     except OSError as exc:
-        raise InputError(
-            f"cannot write the workbook: {exc.strerror or exc}", file=str(path)
-        ) from exc
+        raise _cannot_write(path, exc) from None
     return path
