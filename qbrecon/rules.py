@@ -902,11 +902,10 @@ class Rules:
         set_ = object.__setattr__
         set_(self, "rounding", Rounding.parse(self.rounding))
         limit = _parse_duration(self.max_duration, "max_duration")
-        if limit >= pd.Timedelta(hours=24):
-            # one entry is at most a day: longer time cannot be sent as one entry (and
-            # whether QuickBooks takes 24 hours or more in one is not known)
+        if limit > pd.Timedelta(hours=24):
+            # one entry is at most a day: longer time cannot be sent as one entry
             raise SettingsError(
-                f"max_duration must be under 24:00, not {format_duration(limit)}; "
+                f"max_duration must be at most 24:00, not {format_duration(limit)}; "
                 "longer entries can be split per day instead (split_long)",
                 setting="max_duration",
             )

@@ -629,8 +629,8 @@ def test_rules_are_frozen_and_named():
     [
         ({"max_duration": "25"}, "max_duration '25' is not a duration"),
         ({"max_duration": "0:00"}, "must be longer than zero"),
-        ({"max_duration": "24:00"}, "must be under 24:00"),
-        ({"max_duration": "30:15"}, "must be under 24:00, not 30:15"),
+        ({"max_duration": "24:01"}, "must be at most 24:00"),
+        ({"max_duration": "30:15"}, "must be at most 24:00, not 30:15"),
         ({"require_billable": "yes"}, "require_billable must be true or false"),
         ({"target": "xero"}, "target 'xero' is not allowed; use one of qbo, qbd, iif"),
         ({"period": ("2026-11-15", "2026-11-01")}, "period ends"),
