@@ -31,6 +31,7 @@ ledger; every exchange is written to the integration log (never passwords or tic
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -1338,6 +1339,13 @@ def _staged_text(st: dict[str, Any]) -> str:
     return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in st["staged"].items()) or "none"
 
 
+@functools.lru_cache(maxsize=1 << 20)
+def _upper_guid(entry_id: str, generation: int) -> str:
+    # a search pages through QuickBooks' records and looks for the same entries on every
+    # page: each entry's GUIDs are hashed once, not once per page
+    return external_guid(entry_id, generation).upper()
+
+
 def _in_quickbooks(frame: pd.DataFrame, rets: pd.DataFrame, *, notes: bool,
                    generations: int | None = None) -> pd.DataFrame:
     """The rows of ``frame`` (entry_id, generation) whose ExternalGUID is among the
@@ -1355,7 +1363,7 @@ def _in_quickbooks(frame: pd.DataFrame, rets: pd.DataFrame, *, notes: bool,
     else:
         ids = [e for e in frame[S.ENTRY_ID].tolist() for _ in range(generations)]
         gens = list(range(generations)) * len(frame)
-    guids = [external_guid(e, g).upper() for e, g in zip(ids, gens, strict=True)]
+    guids = [_upper_guid(e, g) for e, g in zip(ids, gens, strict=True)]
     keys = pd.DataFrame({S.ENTRY_ID: ids, "key": guids})
     if notes:
         keys["key"] = [g[1:9].lower() + g[10:14].lower() for g in guids]
